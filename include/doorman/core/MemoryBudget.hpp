@@ -1,0 +1,38 @@
+#pragma once
+// A process-wide budget of bytes. Every buffered byte is reserved here before it is
+// allocated; a refused reservation is the signal to spill or to apply back-pressure.
+// Single-threaded (the event loop owns it).
+
+#include <cstdint>
+
+namespace doorman::core {
+
+class MemoryBudget {
+ public:
+  explicit MemoryBudget(uint64_t limit) : limit_(limit) {}
+
+  /// Reserves `bytes`; false (and nothing reserved) when it would pass the limit.
+  bool tryReserve(uint64_t bytes) noexcept {
+    if (bytes > limit_ - used_) {
+      return false;
+    }
+    used_ += bytes;
+    if (used_ > peak_) {
+      peak_ = used_;
+    }
+    return true;
+  }
+  void release(uint64_t bytes) noexcept { used_ = bytes > used_ ? 0 : used_ - bytes; }
+
+  uint64_t used() const noexcept { return used_; }
+  uint64_t limit() const noexcept { return limit_; }
+  uint64_t peak() const noexcept { return peak_; }
+  void setLimit(uint64_t limit) noexcept { limit_ = limit < used_ ? used_ : limit; }
+
+ private:
+  uint64_t limit_;
+  uint64_t used_ = 0;
+  uint64_t peak_ = 0;
+};
+
+}  // namespace doorman::core

@@ -1,0 +1,44 @@
+#pragma once
+// An ordered list of header fields as received (names keep their case; lookups are
+// case-insensitive, RFC 9110 5.1).
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace doorman::http {
+
+struct Header {
+  std::string name;
+  std::string value;
+};
+
+bool equalsIgnoreCase(std::string_view a, std::string_view b) noexcept;
+
+class HeaderMap {
+ public:
+  void add(std::string name, std::string value) { fields_.push_back({std::move(name), std::move(value)}); }
+  /// First field with this name, or nullptr.
+  const std::string* find(std::string_view name) const noexcept;
+  size_t count(std::string_view name) const noexcept;
+  /// Removes every field with this name; returns how many.
+  size_t remove(std::string_view name);
+  /// Replaces all fields of this name by one.
+  void set(std::string name, std::string value);
+  /// True when any field with this name has `token` in its comma-separated list
+  /// (case-insensitive, optional whitespace around list elements).
+  bool hasToken(std::string_view name, std::string_view token) const;
+
+  size_t size() const noexcept { return fields_.size(); }
+  bool empty() const noexcept { return fields_.empty(); }
+  void clear() noexcept { fields_.clear(); }
+  const std::vector<Header>& fields() const noexcept { return fields_; }
+  std::vector<Header>& fields() noexcept { return fields_; }
+  auto begin() const noexcept { return fields_.begin(); }
+  auto end() const noexcept { return fields_.end(); }
+
+ private:
+  std::vector<Header> fields_;
+};
+
+}  // namespace doorman::http
