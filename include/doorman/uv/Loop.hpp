@@ -36,6 +36,10 @@ class Loop {
   /// Destroys `object` after the current callback returns.
   void deferDelete(std::unique_ptr<Deletable> object);
 
+  /// Destroys everything deferred so far, now. Only from outside any object's callback
+  /// (e.g. when tearing down the owner of those objects).
+  void flushDeferred() noexcept { drainDeferred(); }
+
   /// Number of handles libuv still knows (for tests that check nothing leaked).
   size_t liveHandleCount();
 

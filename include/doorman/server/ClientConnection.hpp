@@ -1,0 +1,129 @@
+#pragma once
+// One client connection and the exchange in progress on it. States:
+//
+//   Idle ──first byte──▶ ReadingHead ──head──▶ ReadingBody ──complete──▶ Waiting
+//    ▲                       │  (no body: straight to Waiting)             │
+//    │                       └────────────── bad input ──▶ Writing(close)  │ response/failure
+//    └──────── keep-alive ◀──────────────── Writing ◀──────────────────────┘
+//                                               │ close after
+//                                               ▼
+//                                           Lingering ──▶ Closed
+//
+// Idle: waiting for a (next) request (timeouts.keepalive; timeouts.header for the first).
+// ReadingHead/ReadingBody: timeouts.header / timeouts.body_idle, limits from config.
+// Waiting: the complete request is queued at or in flight to an upstream, or a file is
+//          being read; client bytes read now are pipelined requests kept in `pending_`
+//          (reading stops past limits.pipeline_bytes); EOF means the client gave up.
+// Writing: the response goes out in batches (timeouts.send_idle between them).
+// Lingering: after a response with Connection: close, the write side is shut down and
+//            what the client still sends is read and dropped for a short while, so the
+//            kernel does not answer it with a reset that would destroy our response.
+//
+// Stage implementations: ReadRequest.cpp, Dispatch.cpp, WriteResponse.cpp.
+
+#include <uv.h>
+
+#include <memory>
+#include <string>
+
+#include "doorman/http/Message.hpp"
+#include "doorman/http/RequestParser.hpp"
+#include "doorman/server/ServerContext.hpp"
+#include "doorman/static/FileServer.hpp"
+#include "doorman/upstream/Job.hpp"
+#include "doorman/uv/Handle.hpp"
+#include "doorman/uv/Loop.hpp"
+#include "doorman/uv/Timer.hpp"
+
+namespace doorman::server {
+
+class ClientConnection final : public uv::Deletable,
+                               private upstream::ResponseSink,
+                               private statics::StaticSink,
+                               private uv::TimerListener {
+ public:
+  enum class State { Idle, ReadingHead, ReadingBody, Waiting, Writing, Lingering, Closed };
+
+  /// Takes an accepted stream (TCP or unix). `peer` is the client address for
+  /// X-Forwarded-For and logs.
+  ClientConnection(ServerContext& context, uv::HandlePtr<uv_tcp_t> tcp, uv::HandlePtr<uv_pipe_t> pipe,
+                   std::string peer, uint64_t id);
+  ~ClientConnection() override;
+
+  /// Starts reading. Call once, right after construction.
+  void start();
+
+  /// Graceful stop: an idle connection closes now, a busy one after its response.
+  void drain();
+
+  /// Closes at once (second stop signal).
+  void abort();
+
+  State state() const noexcept { return state_; }
+  uint64_t id() const noexcept { return id_; }
+
+ private:
+  // --- lifecycle (ClientConnection.cpp)
+  void transitionTo(State next);
+  void onRead(ssize_t nread, const uv_buf_t* buf);
+  void onTimer() override;
+  void startReading();
+  void stopReading();
+  void close();
+  uv_stream_t* stream() noexcept;
+
+  // --- ReadRequest.cpp
+  void consume(const char* data, size_t len);
+  void onHeadComplete();
+  void onRequestComplete();
+  void onClientEof(const char* why);
+  void resumeAfterResponse();
+
+  // --- Dispatch.cpp
+  void dispatch();
+  void forwardUpstream();
+  void onUpstreamResponse(http::Response response) override;
+  void onUpstreamFailure(int status, std::string_view reason, uint64_t retryAfterSeconds) override;
+  void onStaticResponse(http::Response response) override;
+  void onStaticMiss() override;
+  void cancelPending();
+
+  // --- WriteResponse.cpp
+  void respond(http::Response response, bool closeAfter);
+  void respondError(int status, std::string_view detail, bool closeAfter,
+                    uint64_t retryAfterSeconds = 0);
+  void writeNextBatch();
+  void onWriteDone(int status);
+  void writeContinue();
+  void finishResponse();
+  void startLingering();
+
+  ServerContext& ctx_;
+  uv::HandlePtr<uv_tcp_t> tcp_;
+  uv::HandlePtr<uv_pipe_t> pipe_;
+  std::string peer_;
+  uint64_t id_;
+  State state_ = State::Idle;
+  uv::Timer timer_;
+  http::RequestParser parser_;
+  bool reading_ = false;
+  bool firstRequest_ = true;
+  bool draining_ = false;
+
+  // The exchange in progress (one at a time; pipelined requests wait in pending_).
+  http::Request request_;
+  const RouteEntry* route_ = nullptr;
+  upstream::JobPtr job_;
+  statics::StaticTicketPtr staticTicket_;
+  std::string requestId_;
+  http::Response response_;
+  std::string responseHead_;
+  size_t nextSegment_ = 0;  ///< next body segment of response_ to write
+  bool headWritten_ = false;
+  bool closeAfterResponse_ = false;
+  bool writeInFlight_ = false;
+
+  std::string pending_;  ///< bytes read past the current request (pipelining)
+};
+
+}  // namespace doorman::server

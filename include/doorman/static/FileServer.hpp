@@ -1,0 +1,52 @@
+#pragma once
+// Serves files under a static route's root from the event loop, without a worker.
+// File opens, stats and reads that may block run on libuv's thread pool.
+//
+// serve() answers through StaticSink exactly once, never from inside serve() itself:
+//   onStaticResponse - a complete response (200, 206, 304, 301, 403, 404, 405, 412, 416...)
+//   onStaticMiss     - only for try-files routes (route has an upstream too) when no
+//                      file matches: the caller passes the request to the upstream.
+// cancel() (the client went away) guarantees no callback follows.
+
+#include <cstdint>
+#include <memory>
+
+#include "doorman/config/Config.hpp"
+#include "doorman/core/MemoryBudget.hpp"
+#include "doorman/http/Message.hpp"
+#include "doorman/uv/Loop.hpp"
+
+namespace doorman::statics {
+
+class StaticSink {
+ public:
+  virtual void onStaticResponse(http::Response response) = 0;
+  virtual void onStaticMiss() = 0;
+
+ protected:
+  ~StaticSink() = default;
+};
+
+/// Opaque per-request state; keep it until the sink is called or cancel() it.
+class StaticTicket;
+using StaticTicketPtr = std::shared_ptr<StaticTicket>;
+
+class FileServer {
+ public:
+  FileServer(uv::Loop& loop, core::MemoryBudget* budget);
+  ~FileServer();
+  FileServer(const FileServer&) = delete;
+  FileServer& operator=(const FileServer&) = delete;
+
+  /// `route.staticFiles` must be set. The request's path has the route prefix stripped
+  /// before lookup (nginx's alias): prefix /static/ + root /srv/s: /static/a.css ->
+  /// /srv/s/a.css.
+  StaticTicketPtr serve(const config::Route& route, const http::Request& request, StaticSink& sink);
+  void cancel(StaticTicket& ticket);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace doorman::statics

@@ -1,0 +1,55 @@
+#pragma once
+// One request handed to an upstream pool, and the interface that receives its outcome.
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "doorman/core/Body.hpp"
+#include "doorman/http/Message.hpp"
+
+namespace doorman::upstream {
+
+/// The bytes to send upstream, prepared completely before submission and immutable
+/// after: a replay sends exactly the same bytes again.
+struct OutboundRequest {
+  std::string head;  ///< serialized request head, ends with CRLFCRLF
+  core::Body body;   ///< the buffered body (Content-Length already in head)
+  bool headRequest = false;  ///< the response has no body
+  bool idempotent = false;   ///< safe to send again after an ambiguous failure
+  std::string_view method;   ///< for logs (points into head)
+};
+
+/// Implemented by whoever waits for the response (the client connection). Called at
+/// most once per submission, never from inside UpstreamPool::submit().
+class ResponseSink {
+ public:
+  virtual void onUpstreamResponse(http::Response response) = 0;
+  /// status is 502, 503 or 504; reason is a short text for logs and the body.
+  virtual void onUpstreamFailure(int status, std::string_view reason, uint64_t retryAfterSeconds) = 0;
+
+ protected:
+  ~ResponseSink() = default;
+};
+
+/// A submission's ticket. The pool and the client both hold it; the client calls
+/// UpstreamPool::cancel() when it goes away, which detaches the sink: a queued job
+/// leaves the queue, an in-flight one finishes reading its response (so the worker
+/// connection stays in sync) and drops it.
+struct Job {
+  enum class State { Queued, InFlight, Done, Cancelled };
+
+  std::shared_ptr<const OutboundRequest> request;
+  ResponseSink* sink = nullptr;
+  State state = State::Queued;
+  uint64_t id = 0;
+  uint64_t enqueuedMs = 0;  ///< loop time when it entered the queue
+  uint64_t deadlineMs = 0;  ///< loop time after which it may no longer wait
+  uint64_t dispatchedMs = 0;
+  uint32_t attempts = 0;  ///< sends started so far
+};
+
+using JobPtr = std::shared_ptr<Job>;
+
+}  // namespace doorman::upstream

@@ -1,0 +1,125 @@
+#pragma once
+// One connection to one upstream server = one worker slot in use (a prefork worker
+// serves one connection at a time). Explicit states:
+//
+//   Connecting --connected--> Busy --response complete, reusable--> Idle --start()--> Busy
+//        |                     |                                     |
+//        +--------failure------+----------failure / not reusable-----+---> Closed
+//
+// Busy means the request is being written and the response read (both at once: a
+// backend may answer early). The keep-alive decision is made in one place,
+// finishExchange(). Idle connections keep reading so a backend's close is noticed at
+// once, and are closed after keepalive_idle, before the backend's own timeout.
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "doorman/core/MemoryBudget.hpp"
+#include "doorman/http/ResponseParser.hpp"
+#include "doorman/upstream/Endpoint.hpp"
+#include "doorman/upstream/Job.hpp"
+#include "doorman/uv/Loop.hpp"
+#include "doorman/uv/Timer.hpp"
+
+namespace doorman::upstream {
+
+class UpstreamConnection;
+
+struct ConnectionSettings {
+  uint64_t connectTimeoutMs = 1000;
+  uint64_t responseTimeoutMs = 60000;  ///< max gap while waiting for/reading the response
+  uint64_t keepaliveIdleMs = 2000;
+  http::ResponseLimits responseLimits;
+};
+
+/// Why an exchange failed, with what the replay decision needs to know.
+struct ExchangeFailure {
+  enum class Kind {
+    Connect,           ///< could not connect (refused, unreachable, timeout): never sent
+    ClosedEarly,       ///< EOF/reset before any response byte
+    BadResponse,       ///< unparsable or ambiguous response
+    ResponseTooLarge,  ///< over buffering.max_response_bytes or the memory budget
+    Timeout,           ///< timeouts.response passed
+  };
+  Kind kind;
+  std::string detail;
+  bool requestWritten = false;  ///< every byte of the request was handed to the kernel
+};
+
+class UpstreamConnectionListener {
+ public:
+  /// The response is complete; `reusable` says whether the connection is now Idle.
+  virtual void onExchangeDone(UpstreamConnection& connection, JobPtr job, http::Response response,
+                              bool reusable) = 0;
+  /// The exchange failed; the connection is Closed.
+  virtual void onExchangeFailed(UpstreamConnection& connection, JobPtr job,
+                                const ExchangeFailure& failure) = 0;
+  /// An Idle connection was closed (backend closed it, or keepalive_idle passed).
+  virtual void onIdleClosed(UpstreamConnection& connection) = 0;
+
+ protected:
+  ~UpstreamConnectionListener() = default;
+};
+
+class UpstreamConnection {
+ public:
+  enum class State { New, Connecting, Idle, Busy, Closed };
+
+  UpstreamConnection(uv::Loop& loop, const Endpoint& endpoint, const ConnectionSettings& settings,
+                     UpstreamConnectionListener& listener, core::MemoryBudget* budget);
+  ~UpstreamConnection();
+  UpstreamConnection(const UpstreamConnection&) = delete;
+  UpstreamConnection& operator=(const UpstreamConnection&) = delete;
+
+  /// Sends the job's request (connecting first when New). Precondition: New or Idle.
+  void start(JobPtr job);
+
+  /// Closes now (any exchange is abandoned without a callback).
+  void close() noexcept;
+
+  State state() const noexcept { return state_; }
+  /// Exchanges completed on this connection so far.
+  uint64_t completedExchanges() const noexcept { return completed_; }
+  const Endpoint& endpoint() const noexcept { return endpoint_; }
+
+ private:
+  class TimerHook final : public uv::TimerListener {
+   public:
+    explicit TimerHook(UpstreamConnection& owner) : owner_(owner) {}
+    void onTimer() override { owner_.onTimer(); }
+
+   private:
+    UpstreamConnection& owner_;
+  };
+
+  void transitionTo(State next);
+  void connect();
+  void onConnected(int status);
+  void sendRequest();
+  void onWriteDone(int status);
+  void onRead(ssize_t nread, const char* data);
+  void onTimer();
+  void finishExchange();
+  void fail(ExchangeFailure::Kind kind, std::string detail);
+  void setQuickAck() noexcept;
+  uv_stream_t* stream() noexcept;
+
+  uv::Loop& loop_;
+  const Endpoint& endpoint_;
+  const ConnectionSettings& settings_;
+  UpstreamConnectionListener& listener_;
+  State state_ = State::New;
+  uv::HandlePtr<uv_tcp_t> tcp_;
+  uv::HandlePtr<uv_pipe_t> pipe_;
+  TimerHook timerHook_{*this};
+  uv::Timer timer_;
+  http::ResponseParser parser_;
+  JobPtr job_;
+  bool writeDone_ = false;
+  bool desynced_ = false;
+  std::string connectError_;
+  uint64_t completed_ = 0;
+};
+
+}  // namespace doorman::upstream

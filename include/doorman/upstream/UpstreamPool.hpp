@@ -1,0 +1,99 @@
+#pragma once
+// The servers of one upstream, their worker slots, and the FIFO queue in front of them.
+//
+// Invariant: per server, busy connections <= workers and busy + idle connections <=
+// workers. A kept-alive connection to a prefork server *is* a worker, so doorman never
+// holds more connections than there are workers. A request finds a free slot at once or
+// waits in the queue until one frees up, its deadline passes (503) or its client goes
+// away (cancel). Every callback to a ResponseSink happens from a loop event, never from
+// inside submit() or cancel().
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "doorman/config/Config.hpp"
+#include "doorman/core/MemoryBudget.hpp"
+#include "doorman/upstream/Job.hpp"
+#include "doorman/upstream/UpstreamConnection.hpp"
+#include "doorman/upstream/WaitQueue.hpp"
+#include "doorman/uv/Loop.hpp"
+#include "doorman/uv/Timer.hpp"
+
+namespace doorman::upstream {
+
+struct PoolStats {
+  uint64_t requests = 0;       ///< submissions accepted
+  uint64_t rejectedQueueFull = 0;
+  uint64_t queueTimeouts = 0;
+  uint64_t retries = 0;
+  uint64_t connectFailures = 0;
+  uint64_t failures = 0;  ///< jobs answered 502/504
+  uint64_t connectionsOpened = 0;
+};
+
+class UpstreamPool final : private uv::TimerListener {
+ public:
+  /// Resolves every server; nullptr with `error` set when one cannot be resolved.
+  static std::unique_ptr<UpstreamPool> create(uv::Loop& loop, const config::Upstream& config,
+                                              core::MemoryBudget* budget,
+                                              uint64_t maxResponseBytes, std::string& error);
+  ~UpstreamPool();
+  UpstreamPool(const UpstreamPool&) = delete;
+  UpstreamPool& operator=(const UpstreamPool&) = delete;
+
+  struct Rejection {
+    int status = 503;
+    std::string reason;
+    uint64_t retryAfterSeconds = 1;
+  };
+
+  /// Dispatches at once when a slot is free, else queues. Returns the ticket, or nullptr
+  /// with `rejection` filled when the queue is full.
+  JobPtr submit(std::shared_ptr<const OutboundRequest> request, ResponseSink& sink,
+                uint64_t queueTimeoutMs, Rejection& rejection);
+
+  /// The client is gone: a queued job leaves the queue; an in-flight one is finished
+  /// by the pool and its response dropped. No callback follows.
+  void cancel(Job& job);
+
+  const std::string& name() const noexcept { return config_.name; }
+  size_t queueLength() const noexcept { return queue_.size(); }
+  uint32_t busyWorkers() const noexcept;
+  uint32_t totalWorkers() const noexcept;
+  const PoolStats& stats() const noexcept { return stats_; }
+
+ private:
+  struct Server;
+  UpstreamPool(uv::Loop& loop, const config::Upstream& config, core::MemoryBudget* budget,
+               uint64_t maxResponseBytes);
+
+  void dispatch();
+  Server* pickServer();
+  void startOn(Server& server, JobPtr job);
+  void onTimer() override;
+  void armQueueTimer();
+  void release(Server& server, UpstreamConnection& connection, bool reusable);
+  void onDone(Server& server, UpstreamConnection& connection, JobPtr job,
+              http::Response response, bool reusable);
+  void onFailed(Server& server, UpstreamConnection& connection, JobPtr job,
+                const ExchangeFailure& failure);
+  void onIdleClosed(Server& server, UpstreamConnection& connection);
+  void discard(Server& server, UpstreamConnection& connection);
+  void deliverFailure(const JobPtr& job, int status, const std::string& reason,
+                      uint64_t retryAfter);
+
+  uv::Loop& loop_;
+  const config::Upstream config_;
+  core::MemoryBudget* budget_;
+  ConnectionSettings settings_;
+  std::vector<std::unique_ptr<Server>> servers_;
+  WaitQueue queue_;
+  uv::Timer queueTimer_;
+  size_t rotation_ = 0;
+  uint64_t nextJobId_ = 1;
+  PoolStats stats_;
+};
+
+}  // namespace doorman::upstream

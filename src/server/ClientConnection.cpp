@@ -1,0 +1,214 @@
+// Lifecycle of a client connection: states, reading, timers, closing.
+#include "doorman/server/ClientConnection.hpp"
+
+#include <cassert>
+
+#include "doorman/core/Log.hpp"
+#include "doorman/uv/Requests.hpp"
+
+namespace doorman::server {
+namespace {
+
+http::RequestLimits limitsFrom(const config::Config& c) {
+  http::RequestLimits l;
+  l.uriBytes = static_cast<size_t>(c.limits.uriBytes);
+  l.headerBytes = static_cast<size_t>(c.limits.headerBytes);
+  l.headerCount = static_cast<size_t>(c.limits.headerCount);
+  l.bodyBytes = c.limits.bodyBytes;
+  return l;
+}
+
+const char* stateName(ClientConnection::State s) {
+  using S = ClientConnection::State;
+  switch (s) {
+    case S::Idle:
+      return "idle";
+    case S::ReadingHead:
+      return "reading-head";
+    case S::ReadingBody:
+      return "reading-body";
+    case S::Waiting:
+      return "waiting";
+    case S::Writing:
+      return "writing";
+    case S::Lingering:
+      return "lingering";
+    case S::Closed:
+      return "closed";
+  }
+  return "?";
+}
+
+bool allowed(ClientConnection::State from, ClientConnection::State to) {
+  using S = ClientConnection::State;
+  if (to == S::Closed) {
+    return from != S::Closed;
+  }
+  switch (from) {
+    case S::Idle:
+      return to == S::ReadingHead;
+    case S::ReadingHead:
+      return to == S::ReadingBody || to == S::Waiting || to == S::Writing;
+    case S::ReadingBody:
+      return to == S::Waiting || to == S::Writing;
+    case S::Waiting:
+      return to == S::Writing;
+    case S::Writing:
+      return to == S::Idle || to == S::Lingering;
+    case S::Lingering:
+    case S::Closed:
+      return false;
+  }
+  return false;
+}
+
+
+}  // namespace
+
+ClientConnection::ClientConnection(ServerContext& context, uv::HandlePtr<uv_tcp_t> tcp,
+                                   uv::HandlePtr<uv_pipe_t> pipe, std::string peer, uint64_t id)
+    : ctx_(context),
+      tcp_(std::move(tcp)),
+      pipe_(std::move(pipe)),
+      peer_(std::move(peer)),
+      id_(id),
+      timer_(context.loop, *this),
+      parser_(limitsFrom(context.config), &context.budget) {
+  uv::asHandle(stream())->data = this;
+  ++ctx_.counters.open;
+}
+
+ClientConnection::~ClientConnection() {
+  // A sink must never be called after its owner is gone: leave every queue first.
+  cancelPending();
+  --ctx_.counters.open;
+}
+
+uv_stream_t* ClientConnection::stream() noexcept {
+  return tcp_ ? uv::asStream(tcp_.get()) : uv::asStream(pipe_.get());
+}
+
+void ClientConnection::transitionTo(State next) {
+  if (!allowed(state_, next)) {
+    LOG_ERROR("conn %llu: illegal transition %s -> %s", static_cast<unsigned long long>(id_),
+              stateName(state_), stateName(next));
+    assert(false && "illegal client connection transition");
+  }
+  state_ = next;
+}
+
+void ClientConnection::start() {
+  // The first request's head must arrive within timeouts.header (slowloris).
+  timer_.start(static_cast<uint64_t>(ctx_.config.timeouts.header.count()));
+  startReading();
+}
+
+void ClientConnection::startReading() {
+  if (reading_ || state_ == State::Closed) {
+    return;
+  }
+  int rc = uv_read_start(stream(), uv::allocSharedReadBuffer,
+                         [](uv_stream_t* s, ssize_t n, const uv_buf_t* b) {
+                           if (auto* self = uv::ownerOf<ClientConnection>(s)) {
+                             self->onRead(n, b);
+                           }
+                         });
+  reading_ = rc == 0;
+}
+
+void ClientConnection::stopReading() {
+  if (reading_) {
+    uv_read_stop(stream());
+    reading_ = false;
+  }
+}
+
+void ClientConnection::onRead(ssize_t nread, const uv_buf_t* buf) {
+  if (nread == 0) {
+    return;
+  }
+  if (nread < 0) {
+    onClientEof(nread == UV_EOF ? "client closed the connection" : uv_strerror(static_cast<int>(nread)));
+    return;
+  }
+  size_t len = static_cast<size_t>(nread);
+  switch (state_) {
+    case State::Idle:
+    case State::ReadingHead:
+    case State::ReadingBody:
+      consume(buf->base, len);
+      return;
+    case State::Waiting:
+    case State::Writing:
+      // Pipelined requests: keep them for later, up to a bound.
+      pending_.append(buf->base, len);
+      if (pending_.size() >= ctx_.config.limits.pipelineBytes) {
+        stopReading();
+      }
+      return;
+    case State::Lingering:
+      return;  // dropped on purpose
+    case State::Closed:
+      return;
+  }
+}
+
+void ClientConnection::onTimer() {
+  switch (state_) {
+    case State::Idle:
+      if (firstRequest_) {
+        LOG_DEBUG("conn %llu: no request within timeouts.header",
+                  static_cast<unsigned long long>(id_));
+      }
+      close();
+      return;
+    case State::ReadingHead:
+      LOG_INFO("conn %llu: %s: request head not complete within timeouts.header",
+               static_cast<unsigned long long>(id_), peer_.c_str());
+      respondError(408, "request head not received in time", true);
+      return;
+    case State::ReadingBody:
+      LOG_INFO("conn %llu: %s: request body stalled (timeouts.body_idle)",
+               static_cast<unsigned long long>(id_), peer_.c_str());
+      respondError(408, "request body not received in time", true);
+      return;
+    case State::Writing:
+      LOG_INFO("conn %llu: %s: client stopped reading its response (timeouts.send_idle)",
+               static_cast<unsigned long long>(id_), peer_.c_str());
+      close();
+      return;
+    case State::Lingering:
+      close();
+      return;
+    case State::Waiting:
+    case State::Closed:
+      return;
+  }
+}
+
+void ClientConnection::drain() {
+  draining_ = true;
+  if (state_ == State::Idle) {
+    close();
+  }
+}
+
+void ClientConnection::abort() { close(); }
+
+void ClientConnection::close() {
+  if (state_ == State::Closed) {
+    return;
+  }
+  cancelPending();
+  state_ = State::Closed;
+  reading_ = false;
+  timer_.stop();
+  tcp_.reset();
+  pipe_.reset();
+  request_ = http::Request{};
+  response_ = http::Response{};
+  pending_.clear();
+  ctx_.registry.onConnectionClosed(*this);
+}
+
+}  // namespace doorman::server

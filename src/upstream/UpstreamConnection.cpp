@@ -1,0 +1,313 @@
+#include "doorman/upstream/UpstreamConnection.hpp"
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
+#include <cassert>
+#include <vector>
+
+#include "doorman/core/Log.hpp"
+#include "doorman/uv/Requests.hpp"
+
+namespace doorman::upstream {
+namespace {
+
+const char* stateName(UpstreamConnection::State s) {
+  switch (s) {
+    case UpstreamConnection::State::New:
+      return "new";
+    case UpstreamConnection::State::Connecting:
+      return "connecting";
+    case UpstreamConnection::State::Idle:
+      return "idle";
+    case UpstreamConnection::State::Busy:
+      return "busy";
+    case UpstreamConnection::State::Closed:
+      return "closed";
+  }
+  return "?";
+}
+
+bool allowed(UpstreamConnection::State from, UpstreamConnection::State to) {
+  using S = UpstreamConnection::State;
+  switch (from) {
+    case S::New:
+      return to == S::Connecting || to == S::Closed;
+    case S::Connecting:
+      return to == S::Busy || to == S::Closed;
+    case S::Busy:
+      return to == S::Idle || to == S::Closed;
+    case S::Idle:
+      return to == S::Busy || to == S::Closed;
+    case S::Closed:
+      return false;
+  }
+  return false;
+}
+
+}  // namespace
+
+UpstreamConnection::UpstreamConnection(uv::Loop& loop, const Endpoint& endpoint,
+                                       const ConnectionSettings& settings,
+                                       UpstreamConnectionListener& listener,
+                                       core::MemoryBudget* budget)
+    : loop_(loop),
+      endpoint_(endpoint),
+      settings_(settings),
+      listener_(listener),
+      timer_(loop, timerHook_),
+      parser_(settings.responseLimits, budget) {}
+
+UpstreamConnection::~UpstreamConnection() { close(); }
+
+void UpstreamConnection::transitionTo(State next) {
+  if (!allowed(state_, next)) {
+    LOG_ERROR("upstream %s: illegal transition %s -> %s", endpoint_.text.c_str(),
+              stateName(state_), stateName(next));
+    assert(false && "illegal upstream connection transition");
+  }
+  state_ = next;
+}
+
+uv_stream_t* UpstreamConnection::stream() noexcept {
+  return tcp_ ? uv::asStream(tcp_.get()) : uv::asStream(pipe_.get());
+}
+
+void UpstreamConnection::start(JobPtr job) {
+  assert(state_ == State::New || state_ == State::Idle);
+  job_ = std::move(job);
+  writeDone_ = false;
+  desynced_ = false;
+  parser_.start(job_->request->headRequest);
+  if (state_ == State::New) {
+    connect();
+    return;
+  }
+  transitionTo(State::Busy);
+  sendRequest();
+}
+
+void UpstreamConnection::connect() {
+  transitionTo(State::Connecting);
+  int rc = 0;
+  auto* req = new uv_connect_t{};
+  auto onConnect = [](uv_connect_t* r, int status) {
+    auto* self = uv::ownerOf<UpstreamConnection>(r->handle);
+    delete r;
+    if (self != nullptr) {
+      self->onConnected(status);
+    }
+  };
+  if (endpoint_.isUnix) {
+    pipe_ = uv::makeHandle<uv_pipe_t>(loop_.raw(), rc, uv_pipe_init, 0);
+    if (pipe_) {
+      pipe_->data = this;
+      // uv_pipe_connect reports every error through the callback.
+      uv_pipe_connect(req, pipe_.get(), endpoint_.path.c_str(), onConnect);
+      timer_.start(settings_.connectTimeoutMs);
+      return;
+    }
+  } else {
+    tcp_ = uv::makeHandle<uv_tcp_t>(loop_.raw(), rc, uv_tcp_init);
+    if (tcp_) {
+      tcp_->data = this;
+      rc = uv_tcp_connect(req, tcp_.get(), reinterpret_cast<const sockaddr*>(&endpoint_.addr),
+                          onConnect);
+      if (rc == 0) {
+        timer_.start(settings_.connectTimeoutMs);
+        return;
+      }
+    }
+  }
+  delete req;
+  // Report on the next loop turn: the pool must never see a failure inside its own call.
+  connectError_ = uv_strerror(rc);
+  timer_.start(0);
+  LOG_DEBUG("upstream %s: connect failed at once: %s", endpoint_.text.c_str(), uv_strerror(rc));
+}
+
+void UpstreamConnection::onConnected(int status) {
+  timer_.stop();
+  if (status != 0) {
+    fail(ExchangeFailure::Kind::Connect, std::string("connect: ") + uv_strerror(status));
+    return;
+  }
+  if (tcp_) {
+    uv_tcp_nodelay(tcp_.get(), 1);
+  }
+  // Read for the whole life of the connection: while Idle, a read is how a backend's
+  // close is noticed before the connection is handed out again.
+  uv_read_start(stream(), uv::allocSharedReadBuffer,
+                [](uv_stream_t* s, ssize_t n, const uv_buf_t* b) {
+                  if (auto* self = uv::ownerOf<UpstreamConnection>(s)) {
+                    self->onRead(n, b->base);
+                  }
+                });
+  transitionTo(State::Busy);
+  sendRequest();
+}
+
+void UpstreamConnection::setQuickAck() noexcept {
+  // A backend that writes its response in several small writes without TCP_NODELAY
+  // (paste.httpserver) waits for our ACK of each piece; Linux's delayed ACK would make
+  // it wait 40 ms. Quick-ack mode is reset by the kernel, so it is set after every read.
+  if (!tcp_) {
+    return;
+  }
+  uv_os_fd_t fd = -1;
+  if (uv_fileno(uv::asHandle(tcp_.get()), &fd) == 0) {
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof one);
+  }
+}
+
+void UpstreamConnection::sendRequest() {
+  const OutboundRequest& req = *job_->request;
+  // One writev: head and every body block together.
+  std::vector<uv_buf_t> bufs;
+  bufs.reserve(1 + req.body.segmentCount());
+  bufs.push_back(uv_buf_init(const_cast<char*>(req.head.data()),
+                             static_cast<unsigned>(req.head.size())));
+  for (size_t i = 0; i < req.body.segmentCount(); ++i) {
+    std::string_view seg = req.body.segment(i);
+    bufs.push_back(uv_buf_init(const_cast<char*>(seg.data()), static_cast<unsigned>(seg.size())));
+  }
+  auto* write = new uv_write_t{};
+  int rc = uv_write(write, stream(), bufs.data(), static_cast<unsigned>(bufs.size()),
+                    [](uv_write_t* w, int status) {
+                      auto* self = uv::ownerOf<UpstreamConnection>(w->handle);
+                      delete w;
+                      if (self != nullptr) {
+                        self->onWriteDone(status);
+                      }
+                    });
+  if (rc != 0) {
+    delete write;
+    fail(ExchangeFailure::Kind::ClosedEarly, std::string("write: ") + uv_strerror(rc));
+    return;
+  }
+  setQuickAck();
+  timer_.start(settings_.responseTimeoutMs);
+}
+
+void UpstreamConnection::onWriteDone(int status) {
+  if (state_ != State::Busy) {
+    return;
+  }
+  if (status != 0) {
+    // The backend may have answered and closed (e.g. an early 413); let the read side
+    // decide if a response is already complete, otherwise this is a failure.
+    if (!parser_.anyBytes()) {
+      fail(ExchangeFailure::Kind::ClosedEarly, std::string("write: ") + uv_strerror(status));
+    }
+    return;
+  }
+  writeDone_ = true;
+}
+
+void UpstreamConnection::onRead(ssize_t nread, const char* data) {
+  if (nread == 0) {
+    return;
+  }
+  if (state_ == State::Idle) {
+    // Data or EOF on an idle connection: the backend closed it (or misbehaves).
+    LOG_DEBUG("upstream %s: idle connection closed by peer (%s)", endpoint_.text.c_str(),
+              nread < 0 ? uv_strerror(static_cast<int>(nread)) : "unexpected bytes");
+    close();
+    listener_.onIdleClosed(*this);
+    return;
+  }
+  if (state_ != State::Busy) {
+    return;
+  }
+  if (nread < 0) {
+    if (nread == UV_EOF && parser_.anyBytes()) {
+      if (parser_.finishEof() == http::ResponseParser::Event::MessageComplete) {
+        finishExchange();
+        return;
+      }
+      fail(ExchangeFailure::Kind::BadResponse, "upstream closed mid-response: " + parser_.errorReason());
+      return;
+    }
+    fail(parser_.anyBytes() ? ExchangeFailure::Kind::BadResponse : ExchangeFailure::Kind::ClosedEarly,
+         std::string("read: ") + uv_strerror(static_cast<int>(nread)));
+    return;
+  }
+  setQuickAck();
+  timer_.start(settings_.responseTimeoutMs);
+  auto result = parser_.feed(data, static_cast<size_t>(nread));
+  switch (result.event) {
+    case http::ResponseParser::Event::NeedMore:
+      return;
+    case http::ResponseParser::Event::Error: {
+      bool tooLarge = parser_.errorReason().find("max_response_bytes") != std::string::npos ||
+                      parser_.errorReason().find("memory") != std::string::npos;
+      fail(tooLarge ? ExchangeFailure::Kind::ResponseTooLarge : ExchangeFailure::Kind::BadResponse,
+           parser_.errorReason());
+      return;
+    }
+    case http::ResponseParser::Event::MessageComplete:
+      // Bytes after the response: the backend sent something nobody asked for. The
+      // response itself is fine; the connection is out of sync and must not be reused.
+      desynced_ = result.consumed != static_cast<size_t>(nread);
+      finishExchange();
+      return;
+  }
+}
+
+void UpstreamConnection::finishExchange() {
+  timer_.stop();
+  http::Response response = parser_.takeResponse();
+  // The one place that decides reuse (h2o's close_client): only a cleanly ended
+  // message on a connection whose request was fully written and whose backend allows it.
+  bool reusable = response.keepAlive && writeDone_ && !desynced_;
+  JobPtr job = std::move(job_);
+  ++completed_;
+  if (reusable) {
+    transitionTo(State::Idle);
+    timer_.start(settings_.keepaliveIdleMs);
+  } else {
+    close();
+  }
+  listener_.onExchangeDone(*this, std::move(job), std::move(response), reusable);
+}
+
+void UpstreamConnection::fail(ExchangeFailure::Kind kind, std::string detail) {
+  ExchangeFailure failure{kind, std::move(detail), writeDone_};
+  JobPtr job = std::move(job_);
+  close();
+  listener_.onExchangeFailed(*this, std::move(job), failure);
+}
+
+void UpstreamConnection::onTimer() {
+  switch (state_) {
+    case State::Connecting:
+      fail(ExchangeFailure::Kind::Connect,
+           connectError_.empty() ? "connect timed out" : "connect: " + connectError_);
+      return;
+    case State::Busy:
+      fail(ExchangeFailure::Kind::Timeout, "upstream response timed out");
+      return;
+    case State::Idle:
+      LOG_DEBUG("upstream %s: closing idle connection (keepalive_idle)", endpoint_.text.c_str());
+      close();
+      listener_.onIdleClosed(*this);
+      return;
+    case State::New:
+    case State::Closed:
+      return;
+  }
+}
+
+void UpstreamConnection::close() noexcept {
+  if (state_ == State::Closed) {
+    return;
+  }
+  state_ = State::Closed;
+  timer_.stop();
+  tcp_.reset();
+  pipe_.reset();
+}
+
+}  // namespace doorman::upstream

@@ -1,0 +1,281 @@
+#include "doorman/upstream/UpstreamPool.hpp"
+
+#include <algorithm>
+
+#include "doorman/core/Log.hpp"
+
+namespace doorman::upstream {
+
+/// One configured server: its slots and its connections.
+struct UpstreamPool::Server final : UpstreamConnectionListener {
+  Server(UpstreamPool& p, Endpoint ep, uint32_t w) : pool(p), endpoint(std::move(ep)), workers(w) {}
+
+  void onExchangeDone(UpstreamConnection& c, JobPtr job, http::Response response,
+                      bool reusable) override {
+    pool.onDone(*this, c, std::move(job), std::move(response), reusable);
+  }
+  void onExchangeFailed(UpstreamConnection& c, JobPtr job, const ExchangeFailure& f) override {
+    pool.onFailed(*this, c, std::move(job), f);
+  }
+  void onIdleClosed(UpstreamConnection& c) override { pool.onIdleClosed(*this, c); }
+
+  uint32_t freeSlots() const noexcept { return workers - busy; }
+
+  UpstreamPool& pool;
+  Endpoint endpoint;
+  uint32_t workers;
+  uint32_t busy = 0;
+  std::vector<UpstreamConnection*> idle;  ///< most recently used last
+  std::vector<std::unique_ptr<UpstreamConnection>> connections;
+};
+
+namespace {
+
+struct DeferredConnection final : uv::Deletable {
+  explicit DeferredConnection(std::unique_ptr<UpstreamConnection> c) : connection(std::move(c)) {}
+  std::unique_ptr<UpstreamConnection> connection;
+};
+
+}  // namespace
+
+std::unique_ptr<UpstreamPool> UpstreamPool::create(uv::Loop& loop, const config::Upstream& config,
+                                                   core::MemoryBudget* budget,
+                                                   uint64_t maxResponseBytes, std::string& error) {
+  std::unique_ptr<UpstreamPool> pool(new UpstreamPool(loop, config, budget, maxResponseBytes));
+  for (const auto& server : config.servers) {
+    Endpoint endpoint;
+    error = Endpoint::resolve(server.address, endpoint);
+    if (!error.empty()) {
+      error = "upstream '" + config.name + "': " + error;
+      return nullptr;
+    }
+    pool->servers_.push_back(std::make_unique<Server>(*pool, std::move(endpoint), server.workers));
+  }
+  return pool;
+}
+
+UpstreamPool::UpstreamPool(uv::Loop& loop, const config::Upstream& config,
+                           core::MemoryBudget* budget, uint64_t maxResponseBytes)
+    : loop_(loop), config_(config), budget_(budget), queueTimer_(loop, *this) {
+  settings_.connectTimeoutMs = static_cast<uint64_t>(config.connectTimeout.count());
+  settings_.responseTimeoutMs = static_cast<uint64_t>(config.responseTimeout.count());
+  settings_.keepaliveIdleMs = static_cast<uint64_t>(config.keepaliveIdle.count());
+  settings_.responseLimits.bodyBytes = maxResponseBytes;
+}
+
+UpstreamPool::~UpstreamPool() {
+  // Connections reference servers_ (listener) and settings_: close them first.
+  for (auto& server : servers_) {
+    for (auto& c : server->connections) {
+      c->close();
+    }
+  }
+}
+
+uint32_t UpstreamPool::busyWorkers() const noexcept {
+  uint32_t n = 0;
+  for (const auto& s : servers_) {
+    n += s->busy;
+  }
+  return n;
+}
+
+uint32_t UpstreamPool::totalWorkers() const noexcept {
+  uint32_t n = 0;
+  for (const auto& s : servers_) {
+    n += s->workers;
+  }
+  return n;
+}
+
+JobPtr UpstreamPool::submit(std::shared_ptr<const OutboundRequest> request, ResponseSink& sink,
+                            uint64_t queueTimeoutMs, Rejection& rejection) {
+  Server* server = queue_.empty() ? pickServer() : nullptr;
+  if (server == nullptr && queue_.size() >= config_.queueMax) {
+    ++stats_.rejectedQueueFull;
+    rejection.status = 503;
+    rejection.reason = "upstream '" + config_.name + "' queue is full";
+    rejection.retryAfterSeconds = 1;
+    return nullptr;
+  }
+  auto job = std::make_shared<Job>();
+  job->id = nextJobId_++;
+  job->request = std::move(request);
+  job->sink = &sink;
+  job->enqueuedMs = loop_.nowMs();
+  job->deadlineMs = job->enqueuedMs + queueTimeoutMs;
+  ++stats_.requests;
+  if (server != nullptr) {
+    startOn(*server, job);
+    return job;
+  }
+  queue_.pushBack(job);
+  armQueueTimer();
+  return job;
+}
+
+void UpstreamPool::cancel(Job& job) {
+  job.sink = nullptr;
+  if (job.state == Job::State::Queued) {
+    queue_.cancel(job);
+    job.request.reset();  // free the body now; nobody will send it
+    armQueueTimer();
+  }
+  // In flight: the connection finishes the exchange and the response is dropped.
+}
+
+UpstreamPool::Server* UpstreamPool::pickServer() {
+  // Most free slots wins; ties go in rotation so equal servers share the load.
+  Server* best = nullptr;
+  size_t n = servers_.size();
+  size_t bestIndex = 0;
+  for (size_t k = 0; k < n; ++k) {
+    size_t i = (rotation_ + k) % n;
+    Server* s = servers_[i].get();
+    if (s->freeSlots() > 0 && (best == nullptr || s->freeSlots() > best->freeSlots())) {
+      best = s;
+      bestIndex = i;
+    }
+  }
+  if (best != nullptr) {
+    rotation_ = bestIndex + 1;
+  }
+  return best;
+}
+
+void UpstreamPool::startOn(Server& server, JobPtr job) {
+  ++server.busy;
+  job->state = Job::State::InFlight;
+  job->dispatchedMs = loop_.nowMs();
+  ++job->attempts;
+  UpstreamConnection* connection = nullptr;
+  if (!server.idle.empty()) {
+    connection = server.idle.back();
+    server.idle.pop_back();
+  } else {
+    server.connections.push_back(
+        std::make_unique<UpstreamConnection>(loop_, server.endpoint, settings_, server, budget_));
+    connection = server.connections.back().get();
+    ++stats_.connectionsOpened;
+  }
+  connection->start(std::move(job));
+}
+
+void UpstreamPool::dispatch() {
+  while (!queue_.empty()) {
+    Server* server = pickServer();
+    if (server == nullptr) {
+      break;
+    }
+    startOn(*server, queue_.popFront());
+  }
+  armQueueTimer();
+}
+
+void UpstreamPool::armQueueTimer() {
+  auto deadline = queue_.earliestDeadline();
+  if (!deadline) {
+    queueTimer_.stop();
+    return;
+  }
+  uint64_t now = loop_.nowMs();
+  queueTimer_.start(*deadline > now ? *deadline - now : 0);
+}
+
+void UpstreamPool::onTimer() {
+  for (auto& job : queue_.expire(loop_.nowMs())) {
+    ++stats_.queueTimeouts;
+    LOG_WARN("upstream %s: request %llu waited %llu ms in the queue without a free worker",
+             config_.name.c_str(), static_cast<unsigned long long>(job->id),
+             static_cast<unsigned long long>(loop_.nowMs() - job->enqueuedMs));
+    deliverFailure(job, 503, "no worker became free within the queue timeout", 1);
+  }
+  armQueueTimer();
+}
+
+void UpstreamPool::release(Server& server, UpstreamConnection& connection, bool reusable) {
+  --server.busy;
+  if (reusable) {
+    server.idle.push_back(&connection);
+  } else {
+    discard(server, connection);
+  }
+}
+
+void UpstreamPool::discard(Server& server, UpstreamConnection& connection) {
+  auto& list = server.connections;
+  auto it = std::find_if(list.begin(), list.end(),
+                         [&](const auto& p) { return p.get() == &connection; });
+  if (it == list.end()) {
+    return;
+  }
+  // We are inside one of its callbacks: delete after it returns.
+  loop_.deferDelete(std::make_unique<DeferredConnection>(std::move(*it)));
+  list.erase(it);
+}
+
+void UpstreamPool::onDone(Server& server, UpstreamConnection& connection, JobPtr job,
+                          http::Response response, bool reusable) {
+  // Release first: the next queued request gets the worker before a single byte of this
+  // response reaches its (maybe slow) client.
+  release(server, connection, reusable);
+  dispatch();
+  job->state = Job::State::Done;
+  ResponseSink* sink = job->sink;
+  job->sink = nullptr;
+  job->request.reset();
+  if (sink != nullptr) {
+    sink->onUpstreamResponse(std::move(response));
+  }
+}
+
+void UpstreamPool::onFailed(Server& server, UpstreamConnection& connection, JobPtr job,
+                            const ExchangeFailure& failure) {
+  bool reused = connection.completedExchanges() > 0;
+  release(server, connection, false);
+  using Kind = ExchangeFailure::Kind;
+  if (failure.kind == Kind::Connect) {
+    ++stats_.connectFailures;
+  }
+  // Replay only what provably never reached a worker (a failed connect), or what is safe
+  // to repeat (an idempotent request on a reused connection that died before answering:
+  // the classic race with a backend closing an idle keep-alive connection).
+  bool neverSent = failure.kind == Kind::Connect;
+  bool staleReuse = failure.kind == Kind::ClosedEarly && reused && job->request &&
+                    job->request->idempotent;
+  bool wanted = job->sink != nullptr && job->request != nullptr;
+  if (wanted && (neverSent || staleReuse) && job->attempts <= config_.retries) {
+    ++stats_.retries;
+    LOG_INFO("upstream %s: server %s: %s; retrying request %llu (attempt %u)",
+             config_.name.c_str(), server.endpoint.text.c_str(), failure.detail.c_str(),
+             static_cast<unsigned long long>(job->id), job->attempts + 1);
+    queue_.pushFront(std::move(job));
+    dispatch();
+    return;
+  }
+  dispatch();
+  LOG_WARN("upstream %s: server %s: %s", config_.name.c_str(), server.endpoint.text.c_str(),
+           failure.detail.c_str());
+  ++stats_.failures;
+  int status = failure.kind == Kind::Timeout ? 504 : 502;
+  deliverFailure(job, status, failure.detail, 0);
+}
+
+void UpstreamPool::onIdleClosed(Server& server, UpstreamConnection& connection) {
+  auto& idle = server.idle;
+  idle.erase(std::remove(idle.begin(), idle.end(), &connection), idle.end());
+  discard(server, connection);
+}
+
+void UpstreamPool::deliverFailure(const JobPtr& job, int status, const std::string& reason,
+                                  uint64_t retryAfter) {
+  job->state = Job::State::Done;
+  ResponseSink* sink = job->sink;
+  job->sink = nullptr;
+  job->request.reset();
+  if (sink != nullptr) {
+    sink->onUpstreamFailure(status, reason, retryAfter);
+  }
+}
+
+}  // namespace doorman::upstream

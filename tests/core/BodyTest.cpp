@@ -1,0 +1,75 @@
+#include "doorman/core/Body.hpp"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+namespace doorman::core {
+namespace {
+
+TEST(CoreBody, KeepsBytesInOrderAcrossBlocks) {
+  Body body;
+  std::string data;
+  for (int i = 0; i < 100000; ++i) {
+    data.push_back(static_cast<char>('a' + i % 26));
+  }
+  ASSERT_TRUE(body.append(std::string_view(data).substr(0, 7)));
+  ASSERT_TRUE(body.append(std::string_view(data).substr(7)));
+  EXPECT_EQ(body.size(), data.size());
+  EXPECT_EQ(body.toString(), data);
+  size_t total = 0;
+  for (size_t i = 0; i < body.segmentCount(); ++i) {
+    total += body.segment(i).size();
+  }
+  EXPECT_EQ(total, data.size());
+}
+
+TEST(CoreBody, ReservesWholeBlocksFromTheBudgetAndReturnsThem) {
+  MemoryBudget budget(1 << 20);
+  {
+    Body body(&budget);
+    ASSERT_TRUE(body.append("x"));
+    EXPECT_EQ(budget.used(), Body::kBlockSize);
+    ASSERT_TRUE(body.append(std::string(Body::kBlockSize, 'y')));
+    EXPECT_EQ(budget.used(), 2 * Body::kBlockSize);
+  }
+  EXPECT_EQ(budget.used(), 0u);
+}
+
+TEST(CoreBody, RefusesToGrowPastTheBudget) {
+  MemoryBudget budget(Body::kBlockSize);
+  Body body(&budget);
+  EXPECT_TRUE(body.append(std::string(Body::kBlockSize, 'a')));
+  EXPECT_FALSE(body.append("b"));
+  EXPECT_EQ(body.size(), Body::kBlockSize);
+  body.clear();
+  EXPECT_EQ(budget.used(), 0u);
+}
+
+TEST(CoreBody, MovingTransfersOwnershipOfTheReservation) {
+  MemoryBudget budget(1 << 20);
+  Body a(&budget);
+  ASSERT_TRUE(a.append("hello"));
+  Body b(std::move(a));
+  EXPECT_EQ(b.toString(), "hello");
+  EXPECT_EQ(budget.used(), Body::kBlockSize);
+  Body c;
+  c = std::move(b);
+  EXPECT_EQ(c.toString(), "hello");
+  c.clear();
+  EXPECT_EQ(budget.used(), 0u);
+}
+
+TEST(CoreMemoryBudget, NeverReservesPastItsLimitAndTracksThePeak) {
+  MemoryBudget budget(100);
+  EXPECT_TRUE(budget.tryReserve(60));
+  EXPECT_FALSE(budget.tryReserve(41));
+  EXPECT_TRUE(budget.tryReserve(40));
+  EXPECT_EQ(budget.used(), 100u);
+  budget.release(100);
+  EXPECT_EQ(budget.used(), 0u);
+  EXPECT_EQ(budget.peak(), 100u);
+}
+
+}  // namespace
+}  // namespace doorman::core
