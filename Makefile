@@ -1,0 +1,107 @@
+# doorman — the few commands a developer and CI need. The build itself is CMake with the
+# presets in CMakePresets.json (binary dirs build/<preset>); this file only strings them
+# together and installs what is missing first (scripts/install-deps, Debian 12).
+#
+#   make run           build a release binary and run the demo on http://127.0.0.1:8080/
+#   make test          dev build + every test, then the same tests under ASan+UBSan
+#   make help          all targets
+
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := build
+MAKEFLAGS += --no-print-directory
+# Targets run one after another even under -j: each build already uses every core, and
+# `make test` must run its dev tests before the asan build.
+.NOTPARALLEL:
+
+# Parallel test processes (CI is a 2-core machine).
+CTEST_JOBS ?= 2
+# Default per-test timeout in seconds, for tests that do not set their own: a hung test
+# fails instead of eating CI's time.
+CTEST_TIMEOUT ?= 300
+CTEST_ARGS = -j$(CTEST_JOBS) --output-on-failure --no-tests=error --timeout $(CTEST_TIMEOUT)
+CLANG_FORMAT ?= clang-format
+# Same values as the asan test preset; set here too so a plain `ctest --preset asan` and
+# this file agree even if the caller has its own ASAN_OPTIONS.
+ASAN_ENV = ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+
+FORMAT_DIRS = src include tests integration
+
+banner = @echo; echo "==> $(1)"
+
+.PHONY: help deps deps-bench build release asan clang-build run test test-dev test-asan \
+	format format-check clean
+
+help:
+	@echo "make deps         install missing Debian packages (build + test groups)"
+	@echo "make build        dev build (build/dev)"
+	@echo "make release      release build (build/release/doorman)"
+	@echo "make run          release build, then the demo on http://127.0.0.1:8080/"
+	@echo "make test         dev build + all tests, then asan build + all tests"
+	@echo "make asan         AddressSanitizer+UBSan build (build/asan)"
+	@echo "make test-asan    asan build + all tests under it"
+	@echo "make clang-build  warning-free build with clang++-14 (build/clang)"
+	@echo "make format       clang-format -i on $(FORMAT_DIRS)"
+	@echo "make format-check clang-format --dry-run --Werror on $(FORMAT_DIRS)"
+	@echo "make clean        remove build/"
+
+deps:
+	$(call banner,dependencies)
+	@scripts/install-deps build test
+
+deps-bench:
+	@scripts/install-deps bench
+
+build: deps
+	$(call banner,dev build)
+	cmake --preset dev
+	cmake --build --preset dev
+
+release: deps
+	$(call banner,release build)
+	cmake --preset release
+	cmake --build --preset release
+
+asan: deps
+	$(call banner,asan build)
+	cmake --preset asan
+	cmake --build --preset asan
+
+clang-build: deps
+	$(call banner,clang-14 build (warnings are errors))
+	cmake --preset clang
+	cmake --build --preset clang
+
+run: release
+	$(call banner,demo)
+	scripts/run-demo
+
+test: test-dev test-asan
+
+test-dev: build
+	$(call banner,tests (dev))
+	ctest --preset dev $(CTEST_ARGS)
+
+test-asan: asan
+	$(call banner,tests (asan))
+	$(ASAN_ENV) ctest --preset asan $(CTEST_ARGS)
+
+# Every *.cpp and *.hpp under FORMAT_DIRS (a missing directory is skipped).
+format_files = find $(FORMAT_DIRS) -type f \( -name '*.cpp' -o -name '*.hpp' \) 2>/dev/null | sort
+
+format: deps
+	$(call banner,clang-format -i)
+	@files="$$($(format_files) || true)"; \
+	if [[ -z "$$files" ]]; then echo "no *.cpp/*.hpp files"; exit 0; fi; \
+	$(CLANG_FORMAT) -i $$files; \
+	echo "formatted $$(wc -w <<<"$$files") files"
+
+format-check: deps
+	$(call banner,clang-format check)
+	@files="$$($(format_files) || true)"; \
+	if [[ -z "$$files" ]]; then echo "no *.cpp/*.hpp files"; exit 0; fi; \
+	$(CLANG_FORMAT) --dry-run --Werror $$files; \
+	echo "$$(wc -w <<<"$$files") files formatted correctly"
+
+clean:
+	rm -rf build
