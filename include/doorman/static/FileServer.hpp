@@ -7,6 +7,17 @@
 //   onStaticMiss     - only for try-files routes (route has an upstream too) when no
 //                      file matches: the caller passes the request to the upstream.
 // cancel() (the client went away) guarantees no callback follows.
+//
+// Decisions (details in src/static/):
+//   - GET and HEAD only; other methods get 405 (Allow: GET, HEAD), or a miss on
+//     try-files routes, where a POST to "/users" belongs to the app.
+//   - On try-files routes every 404 (missing file, directory without index, dotfile,
+//     traversal attempt) is a miss; 400, 403, 5xx stay answers.
+//   - Bodies are read into memory reserved from the budget before the read; a refusal
+//     is 503. (sendfile and a small-file cache will replace this for large files.)
+//   - Responses to HEAD carry the GET headers, an explicit Content-Length, no body.
+//   - Destroying the FileServer with requests in flight is safe: they finish on the
+//     pool, call nobody, and return their budget reservations at once.
 
 #include <cstdint>
 #include <memory>

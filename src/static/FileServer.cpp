@@ -1,0 +1,252 @@
+// FileServer: one request's journey is a Job that hops between the loop and libuv's
+// thread pool:
+//
+//   serve()  --queue-->  [pool] Lookup: realpath, open, fstat
+//            <--after--  [loop] plan: 200/206/304/416/301/404... (FileResponse.cpp)
+//            --queue-->  [pool] Read: pread the planned bytes, close     (only if a body)
+//            <--after--  [loop] move the bytes into a budgeted Body, answer the sink
+//
+// Answers known without the disk (405, 400, 404 for a bad path) take an empty trip
+// through the pool too, so the sink is never called from inside serve().
+// The worker only touches the Job's input/output structs; everything else (ticket,
+// budget, caches, sink) is loop-thread state, read in the after-work callback.
+
+#include "doorman/static/FileServer.hpp"
+
+#include <uv.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <exception>
+
+#include "FileJob.hpp"
+#include "doorman/core/Log.hpp"
+#include "doorman/http/Serializer.hpp"
+#include "doorman/static/MimeTypes.hpp"
+
+namespace doorman::statics {
+
+using detail::Job;
+using detail::Stage;
+
+namespace {
+
+void workCb(uv_work_t* req) {
+  auto* job = static_cast<Job*>(req->data);
+  switch (job->stage) {
+    case Stage::Answer:
+      break;
+    case Stage::Lookup:
+      detail::lookupFile(job->lookupIn, job->lookupOut);
+      break;
+    case Stage::Read:
+      job->readError = detail::readAndClose(job->fd, job->offset, job->length, job->data);
+      job->fd = -1;  // closed by readAndClose
+      break;
+  }
+}
+
+void afterWorkCb(uv_work_t* req, int status);
+
+void queue(std::unique_ptr<Job> job) {
+  job->req.data = job.get();
+  int rc = uv_queue_work(job->shared->loop->raw(), &job->req, workCb, afterWorkCb);
+  if (rc != 0) {
+    // libuv fails uv_queue_work only for a null work callback: unreachable.
+    std::fprintf(stderr, "doorman: uv_queue_work: %s\n", uv_strerror(rc));
+    std::abort();
+  }
+  job->ticket->inFlight = &job->req;
+  (void)job.release();  // owned by the request until afterWorkCb
+}
+
+/// Hands the answer to the sink. Responses to HEAD lose their body but keep its length.
+void deliver(Job& job) {
+  StaticTicket& ticket = *job.ticket;
+  ticket.answered = true;
+  if (job.miss) {
+    ticket.sink->onStaticMiss();
+    return;
+  }
+  http::Response& response = job.response;
+  if (job.conditions.head && response.status != 304 && !response.body.empty()) {
+    if (response.headers.find("Content-Length") == nullptr) {
+      response.headers.add("Content-Length", std::to_string(response.body.size()));
+    }
+    response.body.clear();
+  }
+  ticket.sink->onStaticResponse(std::move(response));
+}
+
+void answerError(Job& job, int status) {
+  job.response = http::makeErrorResponse(status);
+  deliver(job);
+}
+
+/// 404, or on try-files routes (an upstream as well) a miss: the app gets the request.
+void answerNotFound(Job& job) {
+  if (job.tryFiles) {
+    job.miss = true;
+    deliver(job);
+    return;
+  }
+  answerError(job, 404);
+}
+
+void afterLookupFile(std::unique_ptr<Job> job) {
+  const detail::LookupOutput& found = job->lookupOut;
+  detail::FileFacts facts{found.size, found.mtime, mimeTypeFor(found.name)};
+  detail::FilePlan plan = detail::planFileResponse(facts, job->conditions, job->policy);
+  job->response = std::move(plan.response);
+  if (!plan.readBody) {
+    job->closeFile();
+    deliver(*job);
+    return;
+  }
+  // Reserve the body's blocks before reading, so a refused budget costs no I/O.
+  if (!job->reserve(plan.length)) {
+    job->closeFile();
+    LOG_WARN("static: %s: memory budget refused %llu bytes", job->rawPath.c_str(),
+             static_cast<unsigned long long>(plan.length));
+    answerError(*job, 503);
+    return;
+  }
+  job->stage = Stage::Read;
+  job->offset = plan.offset;
+  job->length = plan.length;
+  queue(std::move(job));
+}
+
+void afterLookup(std::unique_ptr<Job> job) {
+  const detail::LookupOutput& found = job->lookupOut;
+  switch (found.outcome) {
+    case detail::LookupOutcome::File:
+      afterLookupFile(std::move(job));
+      return;
+    case detail::LookupOutcome::Redirect:
+      // RFC 9110 15.4.2; the query is kept so "/docs?x" lands on "/docs/?x".
+      job->response = http::makeErrorResponse(301);
+      job->response.headers.add("Location", job->rawPath + "/" + job->query);
+      deliver(*job);
+      return;
+    case detail::LookupOutcome::NotFound:
+      answerNotFound(*job);
+      return;
+    case detail::LookupOutcome::Forbidden:
+      answerError(*job, 403);
+      return;
+    case detail::LookupOutcome::Failed:
+      LOG_WARN("static: %s: %s", job->rawPath.c_str(), std::strerror(found.error));
+      answerError(*job, 500);
+      return;
+  }
+}
+
+void afterRead(Job& job) {
+  job.releaseReservation();
+  if (job.readError != 0) {
+    LOG_WARN("static: %s: read: %s", job.rawPath.c_str(), std::strerror(job.readError));
+    answerError(job, 500);
+    return;
+  }
+  // The reservation was just returned, so on a single thread these blocks fit again.
+  core::Body body(job.shared->budget);
+  if (!body.append(job.data)) {
+    answerError(job, 503);
+    return;
+  }
+  std::string().swap(job.data);
+  job.response.body = std::move(body);
+  deliver(job);
+}
+
+void advance(std::unique_ptr<Job> job) {
+  switch (job->stage) {
+    case Stage::Answer:
+      deliver(*job);
+      return;
+    case Stage::Lookup:
+      afterLookup(std::move(job));
+      return;
+    case Stage::Read:
+      afterRead(*job);
+      return;
+  }
+}
+
+void afterWorkCb(uv_work_t* req, int status) {
+  std::unique_ptr<Job> job(static_cast<Job*>(req->data));
+  StaticTicketPtr ticket = job->ticket;
+  std::shared_ptr<detail::Shared> shared = job->shared;
+  ticket->inFlight = nullptr;
+  job->adoptLookupResult();
+  if (status != 0 || ticket->cancelled || shared->closed) {
+    return;  // ~Job closes the file and returns the memory; nobody is told
+  }
+  try {
+    advance(std::move(job));
+  } catch (const std::exception& e) {
+    LOG_ERROR("static: answering failed: %s", e.what());
+  } catch (...) {
+    LOG_ERROR("static: answering failed");
+  }
+  if (!ticket->answered && !ticket->cancelled && !shared->closed && ticket->inFlight == nullptr) {
+    // An exception cut the journey short: the client still gets an answer.
+    try {
+      ticket->answered = true;
+      ticket->sink->onStaticResponse(http::makeErrorResponse(500));
+    } catch (...) {
+      LOG_ERROR("static: cannot even answer 500");
+    }
+  }
+}
+
+}  // namespace
+
+struct FileServer::Impl {
+  std::shared_ptr<detail::Shared> shared;
+};
+
+FileServer::FileServer(uv::Loop& loop, core::MemoryBudget* budget) : impl_(new Impl) {
+  impl_->shared = std::make_shared<detail::Shared>();
+  impl_->shared->loop = &loop;
+  impl_->shared->budget = budget;
+}
+
+FileServer::~FileServer() {
+  detail::Shared& shared = *impl_->shared;
+  // Jobs in flight keep `shared` alive but must not call anyone, nor touch a budget that
+  // may die with us: hand back what they hold now.
+  shared.closed = true;
+  if (shared.budget != nullptr) {
+    shared.budget->release(shared.reserved);
+  }
+  shared.reserved = 0;
+  shared.budget = nullptr;
+}
+
+StaticTicketPtr FileServer::serve(const config::Route& route, const http::Request& request,
+                                  StaticSink& sink) {
+  auto ticket = std::make_shared<StaticTicket>();
+  ticket->sink = &sink;
+  auto job = std::make_unique<Job>();
+  job->shared = impl_->shared;
+  job->ticket = ticket;
+  job->tryFiles = route.upstream.has_value();
+  job->conditions.head = request.isHead();
+  detail::prepare(*job, route, request);
+  queue(std::move(job));
+  return ticket;
+}
+
+void FileServer::cancel(StaticTicket& ticket) {
+  ticket.cancelled = true;
+  if (ticket.inFlight != nullptr) {
+    // Not started yet: the pool drops it and afterWorkCb sees UV_ECANCELED. Running or
+    // done: afterWorkCb sees `cancelled`. Either way it only frees.
+    uv_cancel(reinterpret_cast<uv_req_t*>(ticket.inFlight));
+  }
+}
+
+}  // namespace doorman::statics

@@ -1,0 +1,287 @@
+// UpstreamPool against a fake peer: an in-process libuv server on 127.0.0.1:0 that
+// counts connections and requests and answers when the test tells it to.
+#include "doorman/upstream/UpstreamPool.hpp"
+
+#include <gtest/gtest.h>
+
+#include <deque>
+#include <functional>
+#include <map>
+
+#include "doorman/uv/Timer.hpp"
+
+namespace doorman::upstream {
+namespace {
+
+/// A backend that reads bodiless requests and keeps them pending until answer().
+class FakeBackend {
+ public:
+  explicit FakeBackend(uv::Loop& loop) : loop_(loop) {
+    int rc = 0;
+    server_ = uv::makeHandle<uv_tcp_t>(loop.raw(), rc, uv_tcp_init);
+    sockaddr_in addr{};
+    uv_ip4_addr("127.0.0.1", 0, &addr);
+    uv_tcp_bind(server_.get(), reinterpret_cast<const sockaddr*>(&addr), 0);
+    sockaddr_storage ss{};
+    int len = sizeof ss;
+    uv_tcp_getsockname(server_.get(), reinterpret_cast<sockaddr*>(&ss), &len);
+    port = ntohs(reinterpret_cast<sockaddr_in*>(&ss)->sin_port);
+    server_->data = this;
+    uv_listen(uv::asStream(server_.get()), 64, [](uv_stream_t* s, int) {
+      static_cast<FakeBackend*>(s->data)->accept();
+    });
+  }
+
+  struct Peer {
+    uv::HandlePtr<uv_tcp_t> tcp;
+    std::string buffer;
+    FakeBackend* owner = nullptr;
+  };
+
+  void accept() {
+    int rc = 0;
+    auto peer = std::make_unique<Peer>();
+    peer->owner = this;
+    peer->tcp = uv::makeHandle<uv_tcp_t>(loop_.raw(), rc, uv_tcp_init);
+    uv_accept(uv::asStream(server_.get()), uv::asStream(peer->tcp.get()));
+    peer->tcp->data = peer.get();
+    uv_read_start(
+        uv::asStream(peer->tcp.get()),
+        [](uv_handle_t*, size_t, uv_buf_t* b) {
+          static char buf[4096];
+          *b = uv_buf_init(buf, sizeof buf);
+        },
+        [](uv_stream_t* s, ssize_t n, const uv_buf_t* b) {
+          auto* p = static_cast<Peer*>(s->data);
+          if (p == nullptr) return;
+          if (n < 0) {
+            p->owner->drop(p);
+            return;
+          }
+          p->buffer.append(b->base, static_cast<size_t>(n));
+          size_t end;
+          while ((end = p->buffer.find("\r\n\r\n")) != std::string::npos) {
+            p->buffer.erase(0, end + 4);
+            p->owner->pending.push_back(p);
+            ++p->owner->requests;
+            size_t inflight = p->owner->pending.size();
+            if (inflight > p->owner->peak) p->owner->peak = inflight;
+          }
+        });
+    ++accepted;
+    peers_.push_back(std::move(peer));
+  }
+
+  void drop(Peer* p) {
+    std::erase(pending, p);
+    std::erase_if(peers_, [&](const auto& q) { return q.get() == p; });
+  }
+
+  /// Answers the oldest pending request.
+  void answer(bool keepAlive = true, int status = 200) {
+    ASSERT_FALSE(pending.empty());
+    Peer* p = pending.front();
+    pending.pop_front();
+    static std::string keep;
+    static std::string close;
+    std::string& text = keepAlive ? keep : close;
+    text = "HTTP/1.1 " + std::to_string(status) + " X\r\nContent-Length: 2\r\n" +
+           (keepAlive ? "" : "Connection: close\r\n") + "\r\nok";
+    uv_buf_t buf = uv_buf_init(text.data(), static_cast<unsigned>(text.size()));
+    uv_try_write(uv::asStream(p->tcp.get()), &buf, 1);
+    if (!keepAlive) drop(p);
+  }
+
+  uint16_t port = 0;
+  size_t accepted = 0;
+  size_t requests = 0;
+  size_t peak = 0;
+  std::deque<Peer*> pending;
+
+ private:
+  uv::Loop& loop_;
+  uv::HandlePtr<uv_tcp_t> server_;
+  std::vector<std::unique_ptr<Peer>> peers_;
+};
+
+struct RecordingSink final : ResponseSink {
+  void onUpstreamResponse(http::Response response) override { statuses.push_back(response.status); }
+  void onUpstreamFailure(int status, std::string_view, uint64_t) override {
+    statuses.push_back(status);
+  }
+  std::vector<int> statuses;
+};
+
+class UpstreamPoolTest : public ::testing::Test {
+ protected:
+  std::unique_ptr<UpstreamPool> makePool(uint16_t port, uint32_t workers, uint64_t queueMax = 100) {
+    config_.name = "app";
+    config::UpstreamServer server;
+    server.address.host = "127.0.0.1";
+    server.address.port = port;
+    server.address.text = "127.0.0.1:" + std::to_string(port);
+    server.workers = workers;
+    config_.servers = {server};
+    config_.queueMax = queueMax;
+    config_.retries = 1;
+    std::string error;
+    auto pool = UpstreamPool::create(loop_, config_, nullptr, 1 << 20, error);
+    EXPECT_TRUE(pool) << error;
+    return pool;
+  }
+
+  std::shared_ptr<OutboundRequest> get() {
+    auto r = std::make_shared<OutboundRequest>();
+    r->head = "GET / HTTP/1.1\r\nHost: x\r\n\r\n";
+    r->idempotent = true;
+    return r;
+  }
+
+  /// Runs the loop until `done` or 5 s of loop time.
+  void runUntil(const std::function<bool()>& done) {
+    uint64_t deadline = loop_.nowMs() + 5000;
+    while (!done() && loop_.nowMs() < deadline) {
+      uv_run(loop_.raw(), UV_RUN_ONCE);
+    }
+    ASSERT_TRUE(done());
+  }
+
+  uv::Loop loop_;
+  config::Upstream config_;
+};
+
+TEST_F(UpstreamPoolTest, NeverHasMoreRequestsInFlightThanWorkersAndQueuesTheRest) {
+  FakeBackend backend(loop_);
+  auto pool = makePool(backend.port, 2);
+  RecordingSink sink;
+  UpstreamPool::Rejection rejection;
+  std::vector<JobPtr> jobs;
+  for (int i = 0; i < 5; ++i) {
+    jobs.push_back(pool->submit(get(), sink, 10000, rejection));
+  }
+  EXPECT_EQ(pool->busyWorkers(), 2u);
+  EXPECT_EQ(pool->queueLength(), 3u);
+  runUntil([&] { return backend.pending.size() == 2; });
+  for (int answered = 0; answered < 5; ++answered) {
+    runUntil([&] { return !backend.pending.empty(); });
+    backend.answer(true);
+  }
+  runUntil([&] { return sink.statuses.size() == 5; });
+  EXPECT_EQ(backend.peak, 2u);
+  EXPECT_EQ(backend.accepted, 2u);  // kept-alive connections were reused, never a third
+  EXPECT_EQ(std::count(sink.statuses.begin(), sink.statuses.end(), 200), 5);
+  EXPECT_EQ(pool->busyWorkers(), 0u);
+}
+
+TEST_F(UpstreamPoolTest, FullQueueIsRejectedAtOnceWith503) {
+  FakeBackend backend(loop_);
+  auto pool = makePool(backend.port, 1, 1);
+  RecordingSink sink;
+  UpstreamPool::Rejection rejection;
+  EXPECT_TRUE(pool->submit(get(), sink, 10000, rejection));
+  EXPECT_TRUE(pool->submit(get(), sink, 10000, rejection));
+  EXPECT_FALSE(pool->submit(get(), sink, 10000, rejection));
+  EXPECT_EQ(rejection.status, 503);
+  EXPECT_GE(rejection.retryAfterSeconds, 1u);
+  EXPECT_TRUE(sink.statuses.empty());  // never called from inside submit()
+}
+
+TEST_F(UpstreamPoolTest, QueuedRequestPastItsDeadlineGets503AndLeavesTheQueue) {
+  FakeBackend backend(loop_);
+  auto pool = makePool(backend.port, 1);
+  RecordingSink holder;
+  RecordingSink waiter;
+  UpstreamPool::Rejection rejection;
+  pool->submit(get(), holder, 10000, rejection);
+  pool->submit(get(), waiter, 20, rejection);
+  runUntil([&] { return !waiter.statuses.empty(); });
+  EXPECT_EQ(waiter.statuses, std::vector<int>{503});
+  EXPECT_EQ(pool->queueLength(), 0u);
+  EXPECT_EQ(pool->stats().queueTimeouts, 1u);
+}
+
+TEST_F(UpstreamPoolTest, CancelledQueuedRequestIsNeverSentNorAnswered) {
+  FakeBackend backend(loop_);
+  auto pool = makePool(backend.port, 1);
+  RecordingSink first;
+  RecordingSink gone;
+  RecordingSink third;
+  UpstreamPool::Rejection rejection;
+  pool->submit(get(), first, 10000, rejection);
+  JobPtr cancelled = pool->submit(get(), gone, 10000, rejection);
+  pool->submit(get(), third, 10000, rejection);
+  pool->cancel(*cancelled);
+  EXPECT_EQ(pool->queueLength(), 1u);
+  runUntil([&] { return backend.pending.size() == 1; });
+  backend.answer(true);
+  runUntil([&] { return backend.pending.size() == 1; });
+  backend.answer(true);
+  runUntil([&] { return third.statuses.size() == 1; });
+  EXPECT_TRUE(gone.statuses.empty());
+  EXPECT_EQ(backend.requests, 2u);
+}
+
+TEST_F(UpstreamPoolTest, CancelledInFlightRequestStillConsumesItsResponse) {
+  FakeBackend backend(loop_);
+  auto pool = makePool(backend.port, 1);
+  RecordingSink gone;
+  RecordingSink next;
+  UpstreamPool::Rejection rejection;
+  JobPtr job = pool->submit(get(), gone, 10000, rejection);
+  runUntil([&] { return backend.pending.size() == 1; });
+  pool->cancel(*job);
+  pool->submit(get(), next, 10000, rejection);
+  backend.answer(true);
+  runUntil([&] { return backend.pending.size() == 1; });
+  backend.answer(true);
+  runUntil([&] { return next.statuses.size() == 1; });
+  EXPECT_TRUE(gone.statuses.empty());
+  EXPECT_EQ(backend.accepted, 1u);  // the connection stayed in sync and was reused
+}
+
+TEST_F(UpstreamPoolTest, ConnectionClosedByTheBackendIsReopenedForTheNextRequest) {
+  FakeBackend backend(loop_);
+  auto pool = makePool(backend.port, 1);
+  RecordingSink sink;
+  UpstreamPool::Rejection rejection;
+  pool->submit(get(), sink, 10000, rejection);
+  pool->submit(get(), sink, 10000, rejection);
+  runUntil([&] { return backend.pending.size() == 1; });
+  backend.answer(false);
+  runUntil([&] { return backend.pending.size() == 1; });
+  backend.answer(false);
+  runUntil([&] { return sink.statuses.size() == 2; });
+  EXPECT_EQ(backend.accepted, 2u);
+}
+
+TEST_F(UpstreamPoolTest, RefusedConnectionIsRetriedThenAnswered502) {
+  uint16_t closedPort = 0;
+  {
+    FakeBackend gone(loop_);
+    closedPort = gone.port;
+  }
+  uv_run(loop_.raw(), UV_RUN_NOWAIT);  // let the listener close
+  auto pool = makePool(closedPort, 1);
+  RecordingSink sink;
+  UpstreamPool::Rejection rejection;
+  pool->submit(get(), sink, 10000, rejection);
+  runUntil([&] { return !sink.statuses.empty(); });
+  EXPECT_EQ(sink.statuses, std::vector<int>{502});
+  EXPECT_EQ(pool->stats().retries, 1u);
+  EXPECT_EQ(pool->stats().connectFailures, 2u);
+}
+
+TEST_F(UpstreamPoolTest, SlowBackendGets504AfterTheResponseTimeout) {
+  FakeBackend backend(loop_);
+  config_.responseTimeout = core::Millis(30);
+  auto pool = makePool(backend.port, 1);
+  RecordingSink sink;
+  UpstreamPool::Rejection rejection;
+  pool->submit(get(), sink, 10000, rejection);
+  runUntil([&] { return !sink.statuses.empty(); });
+  EXPECT_EQ(sink.statuses, std::vector<int>{504});
+  EXPECT_EQ(pool->busyWorkers(), 0u);
+}
+
+}  // namespace
+}  // namespace doorman::upstream
