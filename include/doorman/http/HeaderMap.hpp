@@ -17,7 +17,9 @@ bool equalsIgnoreCase(std::string_view a, std::string_view b) noexcept;
 
 class HeaderMap {
  public:
-  void add(std::string name, std::string value) { fields_.push_back({std::move(name), std::move(value)}); }
+  void add(std::string name, std::string value) {
+    fields_.push_back({std::move(name), std::move(value)});
+  }
   /// First field with this name, or nullptr.
   const std::string* find(std::string_view name) const noexcept;
   size_t count(std::string_view name) const noexcept;

@@ -11,10 +11,10 @@
 namespace doorman::http {
 
 struct Request {
-  std::string method;  ///< as on the wire ("GET")
-  std::string target;  ///< origin-form ("/a?b"); absolute-form is converted (RFC 9112 3.2.2)
-  int versionMinor = 1;  ///< HTTP/1.<minor>; only 1.0 and 1.1 are accepted
-  HeaderMap headers;     ///< as received, hop-by-hop included (the serializer drops them)
+  std::string method;     ///< as on the wire ("GET")
+  std::string target;     ///< origin-form ("/a?b"); absolute-form is converted (RFC 9112 3.2.2)
+  int versionMinor = 1;   ///< HTTP/1.<minor>; only 1.0 and 1.1 are accepted
+  HeaderMap headers;      ///< as received, hop-by-hop included (the serializer drops them)
   bool keepAlive = true;  ///< the client allows another request on this connection
   bool chunked = false;   ///< the body arrived with Transfer-Encoding: chunked
   bool expectContinue = false;  ///< "Expect: 100-continue" was sent

@@ -3,17 +3,28 @@
 //
 // feed() consumes bytes and stops right after two events so the caller can act:
 //   HeadComplete    - method, target, headers are known (check limits, Expect, route);
-//                     feeding more continues with the body.
+//                     feeding more continues with the body. HeadComplete is reported
+//                     for every request, with or without a body: call feed() again
+//                     even when no bytes are left (a request without a body then
+//                     completes with MessageComplete and consumed == 0).
 //   MessageComplete - the request (with de-chunked body) is ready: takeRequest().
 //                     The parser is then ready for the next pipelined request; bytes
 //                     after the message were NOT consumed (see Result::consumed).
-// On Error, errorStatus() is the HTTP status to answer (400, 413, 414, 431, 501, 505)
-// and errorReason() a short text for the log and the response body. Once in error the
-// parser stays in error.
+//                     Until takeRequest(), feed() keeps answering MessageComplete with
+//                     consumed == 0.
+// On Error, errorStatus() is the HTTP status to answer (400, 413, 414, 417, 431, 501,
+// 503, 505) and errorReason() a short text for the log and the response body. Once in
+// error the parser stays in error.
 //
 // Validation beyond llhttp (RFC 9112 framing): missing or duplicate Host in 1.1,
-// Transfer-Encoding in 1.0, TE other than exactly "chunked", Content-Length not plain
-// digits, CL with TE, obs-fold, bad header name characters.
+// invalid Host, Transfer-Encoding in 1.0, TE other than exactly "chunked" in a single
+// field, Content-Length not plain digits, CL with TE, obs-fold, bare LF line ends,
+// more than one SP between request-line parts, bad header name characters, control
+// characters in values or target, request-target other than origin-form,
+// absolute-form (converted) or "*" for OPTIONS (so authority-form CONNECT is 400),
+// CONNECT with a body. Upgrade is never honoured: an Upgrade/CONNECT request completes
+// like any other and the next bytes are parsed as the next request. Trailer fields of
+// a chunked body are dropped (bounded by headerBytes/headerCount all the same).
 
 #include <llhttp.h>
 
@@ -28,9 +39,9 @@
 namespace doorman::http {
 
 struct RequestLimits {
-  size_t uriBytes = 8 * 1024;       ///< request-target longer: 414
-  size_t headerBytes = 16 * 1024;   ///< request line + all header lines longer: 431
-  size_t headerCount = 100;         ///< more fields: 431
+  size_t uriBytes = 8 * 1024;         ///< request-target longer: 414
+  size_t headerBytes = 16 * 1024;     ///< request line + all header lines longer: 431
+  size_t headerCount = 100;           ///< more fields: 431
   uint64_t bodyBytes = 100ull << 20;  ///< body longer (declared or de-chunked so far): 413
 };
 
@@ -72,6 +83,15 @@ class RequestParser {
   int fail(int status, std::string reason);
   int onHeadersComplete();
   void reset();
+  void failFromParser(llhttp_errno_t err);
+  int countTrailer(size_t len);
+  bool decideMethod(const char* data, size_t len);
+  int validateTarget();
+  int validateFraming();
+  /// Stream offset of a byte llhttp hands to a callback (for adjacency checks).
+  uint64_t streamPos(const char* at) const noexcept {
+    return streamOffset_ + static_cast<uint64_t>(at - execData_);
+  }
 
   RequestLimits limits_;
   core::MemoryBudget* budget_;
@@ -80,7 +100,6 @@ class RequestParser {
   Request request_;
   std::string field_;  ///< header name being accumulated
   std::string value_;  ///< header value being accumulated
-  bool inValue_ = false;
   size_t headBytes_ = 0;
   bool inMessage_ = false;
   bool readingBody_ = false;
@@ -88,6 +107,21 @@ class RequestParser {
   int pausedEvent_ = 0;
   int errorStatus_ = 0;
   std::string errorReason_;
+
+  const char* execData_ = nullptr;  ///< the buffer llhttp is executing
+  uint64_t streamOffset_ = 0;       ///< bytes consumed before execData_[0]
+  uint64_t methodEnd_ = 0;          ///< stream offset just past the method
+  uint64_t urlEnd_ = 0;             ///< stream offset just past the request-target
+  bool urlStarted_ = false;
+  bool versionStarted_ = false;
+  bool headDone_ = false;      ///< headers complete: header callbacks now carry trailers
+  bool complete_ = false;      ///< MessageComplete reported, takeRequest() not yet called
+  char lastHeadByte_ = 0;      ///< last head byte of the previous feed (bare LF, obs-fold)
+  char methodProbe_[32] = {};  ///< first bytes of the message, to tell 501 from 400
+  size_t methodProbeLen_ = 0;
+  bool methodPending_ = false;  ///< llhttp refused the method; 400 or 501 not yet known
+  size_t trailerBytes_ = 0;
+  size_t trailerCount_ = 0;
 };
 
 }  // namespace doorman::http

@@ -4,9 +4,11 @@
 // start(requestWasHead) before each response. feed() returns MessageComplete once the
 // final response (1xx interim responses other than 101 are skipped) is complete,
 // including close-delimited bodies when finishEof() is called at EOF. Any framing
-// ambiguity (CL+TE, bad CL, bad chunking, TE not ending in chunked), a 101, a head over
-// the header limit or a body over maxBodyBytes is an Error: the exchange answers 502
-// and the connection is closed.
+// ambiguity (CL+TE, bad CL, bad chunking, any TE other than exactly "chunked" - a
+// coding before chunked would reach the client undecoded -, TE in HTTP/1.0), a 101, a
+// head over the header limit or a body over ResponseLimits::bodyBytes is an Error: the
+// exchange answers 502 and the connection is closed. Responses to HEAD, 1xx, 204 and
+// 304 never have a body, whatever their Content-Length says. Trailers are dropped.
 
 #include <llhttp.h>
 
@@ -42,8 +44,9 @@ class ResponseParser {
   void start(bool requestWasHead);
   Result feed(const char* data, size_t len);
   Result feed(std::string_view bytes) { return feed(bytes.data(), bytes.size()); }
-  /// The upstream closed. MessageComplete for a close-delimited body, else Error
-  /// (or NeedMore-as-nothing if no byte was seen: check anyBytes()).
+  /// The upstream closed. MessageComplete for a close-delimited body (keepAlive false),
+  /// NeedMore when no byte of this response was seen (nothing to report: the caller
+  /// decides, see anyBytes()), else Error.
   Event finishEof();
 
   /// True once any byte of this response arrived (a request that got no byte back may
@@ -57,6 +60,8 @@ class ResponseParser {
   friend struct ResponseParserCallbacks;
   int fail(std::string reason);
   int onHeadersComplete();
+  int validateFraming();
+  void resetMessage();
 
   ResponseLimits limits_;
   core::MemoryBudget* budget_;
@@ -65,12 +70,16 @@ class ResponseParser {
   Response response_;
   std::string field_;
   std::string value_;
-  bool inValue_ = false;
   bool requestWasHead_ = false;
   bool anyBytes_ = false;
   bool complete_ = false;
   size_t headBytes_ = 0;
   std::string errorReason_;
+
+  bool failed_ = false;
+  bool headDone_ = false;  ///< the head of the current (interim or final) response is parsed
+  bool interim_ = false;   ///< the message just completed was a 1xx: skip it
+  bool atEof_ = false;     ///< finishEof() is completing a close-delimited body
 };
 
 }  // namespace doorman::http

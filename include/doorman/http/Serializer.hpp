@@ -35,10 +35,10 @@ struct ForwardInfo {
 std::string serializeUpstreamRequestHead(const Request& request, const ForwardInfo& info);
 
 struct ClientResponseOptions {
-  bool keepAlive = true;       ///< doorman will keep the client connection open
-  bool clientHttp10 = false;   ///< the request was HTTP/1.0 (keep-alive must be explicit)
-  bool headRequest = false;    ///< the response to a HEAD: Content-Length kept from upstream
-  std::string_view date;       ///< IMF-fixdate for the Date header
+  bool keepAlive = true;      ///< doorman will keep the client connection open
+  bool clientHttp10 = false;  ///< the request was HTTP/1.0 (keep-alive must be explicit)
+  bool headRequest = false;   ///< the response to a HEAD: Content-Length kept from upstream
+  std::string_view date;      ///< IMF-fixdate for the Date header
   std::string_view server = "doorman";
 };
 
@@ -46,7 +46,8 @@ struct ClientResponseOptions {
 /// headers (hop-by-hop, Content-Length, Date, Server removed), Date, Server,
 /// Content-Length (body size; for HEAD the upstream's Content-Length if it sent one;
 /// none for 1xx/204/304), and Connection: close / keep-alive as needed.
-std::string serializeClientResponseHead(const Response& response, const ClientResponseOptions& options);
+std::string serializeClientResponseHead(const Response& response,
+                                        const ClientResponseOptions& options);
 
 /// A short plain-text error response doorman generates itself (body: "<status> <reason>\n"
 /// plus an optional detail line); `Connection: close` is decided by the caller.

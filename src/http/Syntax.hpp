@@ -1,0 +1,111 @@
+#pragma once
+// Character classes and small parsers of RFC 9110 / 9112 syntax, shared by the http
+// module's parsers and serializer. Private to src/http.
+
+#include <cstdint>
+#include <string_view>
+
+namespace doorman::http::syntax {
+
+/// tchar (RFC 9110 5.6.2): the characters of a token (method, field name).
+constexpr bool isTchar(unsigned char c) noexcept {
+  if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) {
+    return true;
+  }
+  switch (c) {
+    case '!':
+    case '#':
+    case '$':
+    case '%':
+    case '&':
+    case '\'':
+    case '*':
+    case '+':
+    case '-':
+    case '.':
+    case '^':
+    case '_':
+    case '`':
+    case '|':
+    case '~':
+      return true;
+    default:
+      return false;
+  }
+}
+
+constexpr bool isToken(std::string_view s) noexcept {
+  if (s.empty()) {
+    return false;
+  }
+  for (char c : s) {
+    if (!isTchar(static_cast<unsigned char>(c))) {
+      return false;
+    }
+  }
+  return true;
+}
+
+constexpr bool isOws(char c) noexcept { return c == ' ' || c == '\t'; }
+
+constexpr std::string_view trimOws(std::string_view s) noexcept {
+  while (!s.empty() && isOws(s.front())) {
+    s.remove_prefix(1);
+  }
+  while (!s.empty() && isOws(s.back())) {
+    s.remove_suffix(1);
+  }
+  return s;
+}
+
+/// field-value characters (RFC 9110 5.5): VCHAR, obs-text, SP, HTAB. Everything else
+/// (NUL, CR, LF, other controls, DEL) makes the value invalid.
+constexpr bool isFieldValue(std::string_view s) noexcept {
+  for (char ch : s) {
+    const auto c = static_cast<unsigned char>(ch);
+    if ((c < 0x20 && c != '\t') || c == 0x7f) {
+      return false;
+    }
+  }
+  return true;
+}
+
+/// Content-Length = 1*DIGIT (RFC 9110 8.6): no sign, no spaces, no list, no overflow.
+constexpr bool parseDecimal(std::string_view s, uint64_t& out) noexcept {
+  if (s.empty()) {
+    return false;
+  }
+  uint64_t value = 0;
+  for (char c : s) {
+    if (c < '0' || c > '9') {
+      return false;
+    }
+    const auto digit = static_cast<uint64_t>(c - '0');
+    if (value > (UINT64_MAX - digit) / 10) {
+      return false;
+    }
+    value = value * 10 + digit;
+  }
+  out = value;
+  return true;
+}
+
+/// The characters of a Host value / URI authority (RFC 3986 3.2): unreserved,
+/// pct-encoded, sub-delims, ':' and the brackets of an IP literal. No '/', '?', '#',
+/// '@' (userinfo is refused), whitespace or controls.
+constexpr bool isAuthority(std::string_view s) noexcept {
+  for (char ch : s) {
+    const auto c = static_cast<unsigned char>(ch);
+    const bool ok = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                    c == '-' || c == '.' || c == '_' || c == '~' || c == '%' || c == '!' ||
+                    c == '$' || c == '&' || c == '\'' || c == '(' || c == ')' || c == '*' ||
+                    c == '+' || c == ',' || c == ';' || c == '=' || c == ':' || c == '[' ||
+                    c == ']';
+    if (!ok) {
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace doorman::http::syntax
