@@ -22,6 +22,8 @@ struct Address {
   uint16_t port = 0;  ///< Tcp; 0 = any free port (tests)
   std::string path;   ///< Unix
   std::string text;   ///< as written in the file (for logs)
+
+  bool operator==(const Address&) const = default;
 };
 
 struct Limits {
@@ -31,6 +33,8 @@ struct Limits {
   uint64_t bodyBytes = 100ull << 20;  ///< limits.body_bytes (413)
   uint64_t connections = 10000;      ///< limits.connections: open client connections
   uint64_t pipelineBytes = 64 * 1024;  ///< limits.pipeline_bytes: read-ahead held while busy
+
+  bool operator==(const Limits&) const = default;
 };
 
 struct Timeouts {
@@ -40,6 +44,8 @@ struct Timeouts {
   Millis sendIdle{60000};   ///< timeouts.send_idle: client not reading its response
   Millis keepalive{75000};  ///< timeouts.keepalive: idle client connection
   Millis drain{30000};      ///< timeouts.drain: graceful stop
+
+  bool operator==(const Timeouts&) const = default;
 };
 
 struct Buffering {
@@ -48,17 +54,23 @@ struct Buffering {
   std::string tempDir = "/var/lib/doorman/tmp";  ///< buffering.temp_dir
   uint64_t diskTotal = 4ull << 30;        ///< buffering.disk_total
   uint64_t maxResponseBytes = 1ull << 30;  ///< buffering.max_response_bytes (502 beyond)
+
+  bool operator==(const Buffering&) const = default;
 };
 
 struct UpstreamServer {
   Address address;
   uint32_t workers = 1;  ///< upstreams.<name>.servers[].workers: max in flight
+
+  bool operator==(const UpstreamServer&) const = default;
 };
 
 struct HealthCheck {
   std::string path;
   Millis interval{5000};
   Millis timeout{1000};
+
+  bool operator==(const HealthCheck&) const = default;
 };
 
 struct Upstream {
@@ -71,6 +83,8 @@ struct Upstream {
   uint32_t retries = 1;           ///< upstreams.<name>.retries: extra tries when safe
   Millis keepaliveIdle{2000};     ///< upstreams.<name>.keepalive_idle
   std::optional<HealthCheck> healthCheck;  ///< upstreams.<name>.health_check
+
+  bool operator==(const Upstream&) const = default;
 };
 
 struct StaticRoute {
@@ -79,6 +93,8 @@ struct StaticRoute {
   bool immutable = false;          ///< routes[].static.immutable
   std::vector<std::string> index{"index.html"};  ///< routes[].static.index
   bool followSymlinks = false;     ///< routes[].static.follow_symlinks (out of root)
+
+  bool operator==(const StaticRoute&) const = default;
 };
 
 struct Route {
@@ -88,17 +104,23 @@ struct Route {
   std::optional<StaticRoute> staticFiles;  ///< routes[].static
   std::optional<Millis> queueTimeout;    ///< routes[].queue_timeout override
   // With both upstream and static: try the file first, else the upstream (try_files).
+
+  bool operator==(const Route&) const = default;
 };
 
 struct AccessLog {
   bool enabled = false;
   std::string path;               ///< access_log.path ("off" disables)
   std::string format = "combined";  ///< access_log.format: combined | json
+
+  bool operator==(const AccessLog&) const = default;
 };
 
 struct ErrorLog {
   std::string level = "info";  ///< log.level: debug | info | warn | error
   std::string path;            ///< log.path: empty = stderr
+
+  bool operator==(const ErrorLog&) const = default;
 };
 
 struct Config {
@@ -114,6 +136,8 @@ struct Config {
   ErrorLog log;
   std::string user;   ///< user: drop to after binding (empty: stay)
   std::string group;  ///< group
+
+  bool operator==(const Config&) const = default;
 };
 
 }  // namespace doorman::config
