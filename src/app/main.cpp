@@ -12,20 +12,21 @@ namespace {
 constexpr const char* kDefaultConfig = "/etc/doorman/doorman.yaml";
 
 void printUsage(FILE* out) {
-  std::fprintf(out,
-               "Usage: doorman [-c FILE] [-t [--dump-config]]\n"
-               "\n"
-               "A buffering reverse proxy in front of prefork sync app workers.\n"
-               "\n"
-               "  -c, --config FILE  configuration file (default %s)\n"
-               "  -t, --test         check the configuration and exit (0: valid, 1: errors,\n"
-               "                     each printed as file:line:column: key.path: message)\n"
-               "      --dump-config  with -t: print the effective configuration\n"
-               "  -v, --version      print the version and exit\n"
-               "  -h, --help         print this help and exit\n"
-               "\n"
-               "Signals: TERM/INT stop gracefully (a second one stops at once), QUIT stops at once.\n",
-               kDefaultConfig);
+  std::fprintf(
+      out,
+      "Usage: doorman [-c FILE] [-t [--dump-config]]\n"
+      "\n"
+      "A buffering reverse proxy in front of prefork sync app workers.\n"
+      "\n"
+      "  -c, --config FILE  configuration file (default %s)\n"
+      "  -t, --test         check the configuration and exit (0: valid, 1: errors,\n"
+      "                     each printed as file:line:column: key.path: message)\n"
+      "      --dump-config  with -t: print the effective configuration\n"
+      "  -v, --version      print the version and exit\n"
+      "  -h, --help         print this help and exit\n"
+      "\n"
+      "Signals: TERM/INT stop gracefully (a second one stops at once), QUIT stops at once.\n",
+      kDefaultConfig);
 }
 
 struct Options {

@@ -30,9 +30,11 @@ const char* levelName(LogLevel level) {
 }  // namespace
 
 bool parseLogLevel(std::string_view text, LogLevel& out) {
-  static constexpr std::pair<std::string_view, LogLevel> kNames[] = {
-      {"debug", LogLevel::Debug}, {"info", LogLevel::Info}, {"warn", LogLevel::Warn},
-      {"error", LogLevel::Error}, {"off", LogLevel::Off}};
+  static constexpr std::pair<std::string_view, LogLevel> kNames[] = {{"debug", LogLevel::Debug},
+                                                                     {"info", LogLevel::Info},
+                                                                     {"warn", LogLevel::Warn},
+                                                                     {"error", LogLevel::Error},
+                                                                     {"off", LogLevel::Off}};
   for (const auto& [name, level] : kNames) {
     if (name == text) {
       out = level;

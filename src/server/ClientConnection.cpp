@@ -1,6 +1,9 @@
 // Lifecycle of a client connection: states, reading, timers, closing.
 #include "doorman/server/ClientConnection.hpp"
 
+#include <linux/sockios.h>
+#include <sys/ioctl.h>
+
 #include <cassert>
 
 #include "doorman/core/Log.hpp"
@@ -62,7 +65,6 @@ bool allowed(ClientConnection::State from, ClientConnection::State to) {
   return false;
 }
 
-
 }  // namespace
 
 ClientConnection::ClientConnection(ServerContext& context, uv::HandlePtr<uv_tcp_t> tcp,
@@ -103,6 +105,20 @@ void ClientConnection::start() {
   startReading();
 }
 
+size_t ClientConnection::unsentBytes() {
+  // libuv's queue plus the kernel's send queue: the kernel only reports a socket
+  // writable again once a good part of its (autotuned, often megabytes) buffer has
+  // drained, so a slow reader makes progress long before libuv writes another byte.
+  size_t unsent = uv_stream_get_write_queue_size(stream());
+  uv_os_fd_t fd = -1;
+  int queued = 0;
+  if (uv_fileno(uv::asHandle(stream()), &fd) == 0 && ioctl(fd, SIOCOUTQ, &queued) == 0 &&
+      queued > 0) {
+    unsent += static_cast<size_t>(queued);
+  }
+  return unsent;
+}
+
 void ClientConnection::startReading() {
   if (reading_ || state_ == State::Closed) {
     return;
@@ -128,7 +144,15 @@ void ClientConnection::onRead(ssize_t nread, const uv_buf_t* buf) {
     return;
   }
   if (nread < 0) {
-    onClientEof(nread == UV_EOF ? "client closed the connection" : uv_strerror(static_cast<int>(nread)));
+    if (nread != UV_EOF && state_ == State::Writing) {
+      LOG_INFO("conn %llu: %s: %s while the response was being sent",
+               static_cast<unsigned long long>(id_), peer_.c_str(),
+               uv_strerror(static_cast<int>(nread)));
+      close();
+      return;
+    }
+    onClientEof(nread == UV_EOF ? "client closed the connection"
+                                : uv_strerror(static_cast<int>(nread)));
     return;
   }
   size_t len = static_cast<size_t>(nread);
@@ -172,11 +196,20 @@ void ClientConnection::onTimer() {
                static_cast<unsigned long long>(id_), peer_.c_str());
       respondError(408, "request body not received in time", true);
       return;
-    case State::Writing:
+    case State::Writing: {
+      // The timeout is about progress, not about finishing a batch: a slow but steady
+      // reader drains the write queue and keeps its connection.
+      size_t queued = unsentBytes();
+      if (queued < writeQueueAtArm_) {
+        writeQueueAtArm_ = queued;
+        timer_.start(static_cast<uint64_t>(ctx_.config.timeouts.sendIdle.count()));
+        return;
+      }
       LOG_INFO("conn %llu: %s: client stopped reading its response (timeouts.send_idle)",
                static_cast<unsigned long long>(id_), peer_.c_str());
       close();
       return;
+    }
     case State::Lingering:
       close();
       return;

@@ -73,8 +73,8 @@ void ClientConnection::forwardUpstream() {
   upstream::UpstreamPool::Rejection rejection;
   job_ = route_->pool->submit(std::move(out), *this, route_->queueTimeoutMs, rejection);
   if (!job_) {
-    LOG_WARN("conn %llu: request %s: %s", static_cast<unsigned long long>(id_),
-             requestId_.c_str(), rejection.reason.c_str());
+    LOG_WARN("conn %llu: request %s: %s", static_cast<unsigned long long>(id_), requestId_.c_str(),
+             rejection.reason.c_str());
     ++ctx_.counters.upstreamErrors;
     respondError(rejection.status, rejection.reason, false, rejection.retryAfterSeconds);
   }
@@ -89,9 +89,9 @@ void ClientConnection::onUpstreamFailure(int status, std::string_view reason,
                                          uint64_t retryAfterSeconds) {
   job_.reset();
   ++ctx_.counters.upstreamErrors;
-  LOG_WARN("conn %llu: request %s %s %s: answering %d: %.*s",
-           static_cast<unsigned long long>(id_), requestId_.c_str(), request_.method.c_str(),
-           request_.target.c_str(), status, static_cast<int>(reason.size()), reason.data());
+  LOG_WARN("conn %llu: request %s %s %s: answering %d: %.*s", static_cast<unsigned long long>(id_),
+           requestId_.c_str(), request_.method.c_str(), request_.target.c_str(), status,
+           static_cast<int>(reason.size()), reason.data());
   respondError(status, reason, false, retryAfterSeconds);
 }
 

@@ -51,7 +51,7 @@ std::string Listener::open() {
       return uv_strerror(rc);
     }
     // A stale socket file from a previous run would make bind fail; only remove sockets.
-    struct stat st{};
+    struct stat st {};
     if (lstat(address_.path.c_str(), &st) == 0 && S_ISSOCK(st.st_mode)) {
       unlink(address_.path.c_str());
     }
@@ -124,7 +124,7 @@ int Listener::accept(uv::HandlePtr<uv_tcp_t>& tcp, uv::HandlePtr<uv_pipe_t>& pip
     sockaddr_storage ss{};
     int len = sizeof ss;
     peer = uv_tcp_getpeername(tcp.get(), reinterpret_cast<sockaddr*>(&ss), &len) == 0 ? hostOf(ss)
-                                                                                       : "unknown";
+                                                                                      : "unknown";
     return 0;
   }
   pipe = uv::makeHandle<uv_pipe_t>(loop_.raw(), rc, uv_pipe_init, 0);

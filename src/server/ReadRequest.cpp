@@ -25,9 +25,18 @@ void ClientConnection::consume(const char* data, size_t len) {
     auto result = parser_.feed(data, len);
     data += result.consumed;
     len -= result.consumed;
+    if (state_ == State::ReadingBody) {
+      bodyReceived_ += result.consumed;
+    }
     switch (result.event) {
       case Event::NeedMore:
         if (state_ == State::ReadingBody) {
+          if (bodyTooSlow()) {
+            LOG_INFO("conn %llu: %s: request body slower than timeouts.body_min_rate",
+                     static_cast<unsigned long long>(id_), peer_.c_str());
+            respondError(408, "request body arrived too slowly", true);
+            return;
+          }
           timer_.start(static_cast<uint64_t>(ctx_.config.timeouts.bodyIdle.count()));
         }
         return;
@@ -52,8 +61,20 @@ void ClientConnection::consume(const char* data, size_t len) {
   }
 }
 
+bool ClientConnection::bodyTooSlow() const {
+  // The average rate since the body began, once a grace period has passed (TCP slow
+  // start, a phone waking its radio). A drip-feeding client is caught at its next byte;
+  // one that stops entirely is caught by timeouts.body_idle.
+  static constexpr uint64_t kGraceMs = 5000;
+  uint64_t rate = ctx_.config.timeouts.bodyMinRate;
+  uint64_t elapsed = ctx_.loop.nowMs() - bodyStartMs_;
+  return rate > 0 && elapsed >= kGraceMs && bodyReceived_ * 1000 < rate * elapsed;
+}
+
 void ClientConnection::onHeadComplete() {
   transitionTo(State::ReadingBody);
+  bodyStartMs_ = ctx_.loop.nowMs();
+  bodyReceived_ = 0;
   timer_.start(static_cast<uint64_t>(ctx_.config.timeouts.bodyIdle.count()));
   const http::Request& req = parser_.request();
   bool bodyExpected = req.chunked || (req.hasContentLength && req.contentLength > 0);
@@ -92,9 +113,10 @@ void ClientConnection::onClientEof(const char* why) {
       close();
       return;
     case State::Writing:
-      LOG_INFO("conn %llu: %s: %s while the response was being sent",
-               static_cast<unsigned long long>(id_), peer_.c_str(), why);
-      close();
+      // A client may half-close after its request; the response is complete in our
+      // buffers, so finish sending it (a real reset shows up as a write error).
+      stopReading();
+      closeAfterResponse_ = true;
       return;
     case State::Lingering:
     case State::Closed:

@@ -19,8 +19,8 @@ std::unique_ptr<Server> Server::create(uv::Loop& loop, config::Config config, st
   }
   server->router_ = std::make_unique<Router>(cfg.routes, pools, cfg.upstreams);
   server->files_ = std::make_unique<statics::FileServer>(loop, &server->budget_);
-  server->ctx_.reset(new ServerContext{loop, cfg, *server->router_, server->budget_,
-                                       *server->files_, *server, {}, {}, {}, false});
+  server->ctx_.reset(new ServerContext{
+      loop, cfg, *server->router_, server->budget_, *server->files_, *server, {}, {}, {}, false});
   return server;
 }
 
@@ -70,8 +70,8 @@ bool Server::onConnectionPending(Listener& listener) {
     return true;  // nothing left pending for this notification
   }
   uint64_t id = nextConnectionId_++;
-  auto connection =
-      std::make_unique<ClientConnection>(*ctx_, std::move(tcp), std::move(pipe), std::move(peer), id);
+  auto connection = std::make_unique<ClientConnection>(*ctx_, std::move(tcp), std::move(pipe),
+                                                       std::move(peer), id);
   ClientConnection* raw = connection.get();
   connections_.emplace(raw, std::move(connection));
   ++ctx_->counters.accepted;
@@ -114,6 +114,10 @@ void Server::drain() {
 }
 
 void Server::abortAll() {
+  // Closing connections makes room under limits.connections: without listeners nothing
+  // new is accepted meanwhile.
+  listeners_.clear();
+  ctx_->draining = true;
   std::vector<ClientConnection*> all;
   for (auto& [raw, connection] : connections_) {
     all.push_back(raw);

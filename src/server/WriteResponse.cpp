@@ -75,6 +75,7 @@ void ClientConnection::writeNextBatch() {
     return;
   }
   writeInFlight_ = true;
+  writeQueueAtArm_ = unsentBytes();
   timer_.start(static_cast<uint64_t>(ctx_.config.timeouts.sendIdle.count()));
 }
 
@@ -84,8 +85,8 @@ void ClientConnection::onWriteDone(int status) {
     return;
   }
   if (status != 0) {
-    LOG_INFO("conn %llu: %s: write failed: %s", static_cast<unsigned long long>(id_),
-             peer_.c_str(), uv_strerror(status));
+    LOG_INFO("conn %llu: %s: write failed: %s", static_cast<unsigned long long>(id_), peer_.c_str(),
+             uv_strerror(status));
     close();
     return;
   }

@@ -23,7 +23,16 @@ std::string Endpoint::resolve(const config::Address& address, Endpoint& out) {
   if (rc != 0 || result == nullptr) {
     return std::string("cannot resolve '") + address.host + "': " + gai_strerror(rc);
   }
-  std::memcpy(&out.addr, result->ai_addr, result->ai_addrlen);
+  // Prefer IPv4: "localhost" often resolves to ::1 first, while app servers are
+  // typically bound to 127.0.0.1.
+  const addrinfo* chosen = result;
+  for (const addrinfo* ai = result; ai != nullptr; ai = ai->ai_next) {
+    if (ai->ai_family == AF_INET) {
+      chosen = ai;
+      break;
+    }
+  }
+  std::memcpy(&out.addr, chosen->ai_addr, chosen->ai_addrlen);
   freeaddrinfo(result);
   return {};
 }

@@ -63,8 +63,8 @@ UpstreamConnection::~UpstreamConnection() { close(); }
 
 void UpstreamConnection::transitionTo(State next) {
   if (!allowed(state_, next)) {
-    LOG_ERROR("upstream %s: illegal transition %s -> %s", endpoint_.text.c_str(),
-              stateName(state_), stateName(next));
+    LOG_ERROR("upstream %s: illegal transition %s -> %s", endpoint_.text.c_str(), stateName(state_),
+              stateName(next));
     assert(false && "illegal upstream connection transition");
   }
   state_ = next;
@@ -79,6 +79,7 @@ void UpstreamConnection::start(JobPtr job) {
   job_ = std::move(job);
   writeDone_ = false;
   desynced_ = false;
+  writeError_.clear();
   parser_.start(job_->request->headRequest);
   if (state_ == State::New) {
     connect();
@@ -167,8 +168,8 @@ void UpstreamConnection::sendRequest() {
   // One writev: head and every body block together.
   std::vector<uv_buf_t> bufs;
   bufs.reserve(1 + req.body.segmentCount());
-  bufs.push_back(uv_buf_init(const_cast<char*>(req.head.data()),
-                             static_cast<unsigned>(req.head.size())));
+  bufs.push_back(
+      uv_buf_init(const_cast<char*>(req.head.data()), static_cast<unsigned>(req.head.size())));
   for (size_t i = 0; i < req.body.segmentCount(); ++i) {
     std::string_view seg = req.body.segment(i);
     bufs.push_back(uv_buf_init(const_cast<char*>(seg.data()), static_cast<unsigned>(seg.size())));
@@ -184,7 +185,9 @@ void UpstreamConnection::sendRequest() {
                     });
   if (rc != 0) {
     delete write;
-    fail(ExchangeFailure::Kind::ClosedEarly, std::string("write: ") + uv_strerror(rc));
+    // Reported on the next loop turn: start() may be running inside the pool's submit().
+    writeError_ = std::string("write: ") + uv_strerror(rc);
+    timer_.start(0);
     return;
   }
   setQuickAck();
@@ -227,10 +230,12 @@ void UpstreamConnection::onRead(ssize_t nread, const char* data) {
         finishExchange();
         return;
       }
-      fail(ExchangeFailure::Kind::BadResponse, "upstream closed mid-response: " + parser_.errorReason());
+      fail(ExchangeFailure::Kind::BadResponse,
+           "upstream closed mid-response: " + parser_.errorReason());
       return;
     }
-    fail(parser_.anyBytes() ? ExchangeFailure::Kind::BadResponse : ExchangeFailure::Kind::ClosedEarly,
+    fail(parser_.anyBytes() ? ExchangeFailure::Kind::BadResponse
+                            : ExchangeFailure::Kind::ClosedEarly,
          std::string("read: ") + uv_strerror(static_cast<int>(nread)));
     return;
   }
@@ -287,6 +292,10 @@ void UpstreamConnection::onTimer() {
            connectError_.empty() ? "connect timed out" : "connect: " + connectError_);
       return;
     case State::Busy:
+      if (!writeError_.empty()) {
+        fail(ExchangeFailure::Kind::ClosedEarly, std::move(writeError_));
+        return;
+      }
       fail(ExchangeFailure::Kind::Timeout, "upstream response timed out");
       return;
     case State::Idle:

@@ -124,17 +124,32 @@ void UpstreamPool::cancel(Job& job) {
   // In flight: the connection finishes the exchange and the response is dropped.
 }
 
-UpstreamPool::Server* UpstreamPool::pickServer() {
-  // Most free slots wins; ties go in rotation so equal servers share the load.
+UpstreamPool::Server* UpstreamPool::pickServer(const void* avoid) {
+  // Most free slots wins; ties go in rotation so equal servers share the load. A server
+  // that just failed this request always looks free (its slot came back at once), so a
+  // retry never goes back to it while another server exists: it waits for one instead.
   Server* best = nullptr;
   size_t n = servers_.size();
   size_t bestIndex = 0;
+  bool anotherExists = false;
   for (size_t k = 0; k < n; ++k) {
     size_t i = (rotation_ + k) % n;
     Server* s = servers_[i].get();
+    if (s == avoid) {
+      continue;
+    }
+    anotherExists = true;
     if (s->freeSlots() > 0 && (best == nullptr || s->freeSlots() > best->freeSlots())) {
       best = s;
       bestIndex = i;
+    }
+  }
+  if (best == nullptr && !anotherExists) {
+    for (size_t i = 0; i < n; ++i) {
+      if (servers_[i].get() == avoid && servers_[i]->freeSlots() > 0) {
+        best = servers_[i].get();
+        bestIndex = i;
+      }
     }
   }
   if (best != nullptr) {
@@ -163,7 +178,7 @@ void UpstreamPool::startOn(Server& server, JobPtr job) {
 
 void UpstreamPool::dispatch() {
   while (!queue_.empty()) {
-    Server* server = pickServer();
+    Server* server = pickServer(queue_.front()->failedServer);
     if (server == nullptr) {
       break;
     }
@@ -204,8 +219,8 @@ void UpstreamPool::release(Server& server, UpstreamConnection& connection, bool 
 
 void UpstreamPool::discard(Server& server, UpstreamConnection& connection) {
   auto& list = server.connections;
-  auto it = std::find_if(list.begin(), list.end(),
-                         [&](const auto& p) { return p.get() == &connection; });
+  auto it =
+      std::find_if(list.begin(), list.end(), [&](const auto& p) { return p.get() == &connection; });
   if (it == list.end()) {
     return;
   }
@@ -241,13 +256,14 @@ void UpstreamPool::onFailed(Server& server, UpstreamConnection& connection, JobP
   // to repeat (an idempotent request on a reused connection that died before answering:
   // the classic race with a backend closing an idle keep-alive connection).
   bool neverSent = failure.kind == Kind::Connect;
-  bool staleReuse = failure.kind == Kind::ClosedEarly && reused && job->request &&
-                    job->request->idempotent;
+  bool staleReuse =
+      failure.kind == Kind::ClosedEarly && reused && job->request && job->request->idempotent;
   bool wanted = job->sink != nullptr && job->request != nullptr;
   if (wanted && (neverSent || staleReuse) && job->attempts <= config_.retries) {
     ++stats_.retries;
-    LOG_INFO("upstream %s: server %s: %s; retrying request %llu (attempt %u)",
-             config_.name.c_str(), server.endpoint.text.c_str(), failure.detail.c_str(),
+    job->failedServer = &server;
+    LOG_INFO("upstream %s: server %s: %s; retrying request %llu (attempt %u)", config_.name.c_str(),
+             server.endpoint.text.c_str(), failure.detail.c_str(),
              static_cast<unsigned long long>(job->id), job->attempts + 1);
     queue_.pushFront(std::move(job));
     dispatch();

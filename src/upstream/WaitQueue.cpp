@@ -33,6 +33,11 @@ JobPtr WaitQueue::popFront() {
   return job;
 }
 
+const JobPtr& WaitQueue::front() {
+  dropCancelledFront();
+  return jobs_.front();
+}
+
 void WaitQueue::cancel(Job& job) {
   if (job.state == Job::State::Queued) {
     job.state = Job::State::Cancelled;
@@ -43,17 +48,21 @@ void WaitQueue::cancel(Job& job) {
 
 std::vector<JobPtr> WaitQueue::expire(uint64_t nowMs) {
   std::vector<JobPtr> expired;
-  auto keep = std::remove_if(jobs_.begin(), jobs_.end(), [&](JobPtr& job) {
+  std::deque<JobPtr> kept;
+  for (auto& job : jobs_) {
     if (job->state != Job::State::Queued) {
-      return true;  // cancelled: drop now
+      continue;  // cancelled: drop now
     }
     if (job->deadlineMs <= nowMs) {
+      // No longer queued: a cancel() arriving while the caller answers it must not
+      // count it a second time.
+      job->state = Job::State::Done;
       expired.push_back(std::move(job));
-      return true;
+    } else {
+      kept.push_back(std::move(job));
     }
-    return false;
-  });
-  jobs_.erase(keep, jobs_.end());
+  }
+  jobs_ = std::move(kept);
   live_ -= expired.size();
   return expired;
 }

@@ -27,9 +27,8 @@ class FakeBackend {
     uv_tcp_getsockname(server_.get(), reinterpret_cast<sockaddr*>(&ss), &len);
     port = ntohs(reinterpret_cast<sockaddr_in*>(&ss)->sin_port);
     server_->data = this;
-    uv_listen(uv::asStream(server_.get()), 64, [](uv_stream_t* s, int) {
-      static_cast<FakeBackend*>(s->data)->accept();
-    });
+    uv_listen(uv::asStream(server_.get()), 64,
+              [](uv_stream_t* s, int) { static_cast<FakeBackend*>(s->data)->accept(); });
   }
 
   struct Peer {
@@ -137,10 +136,16 @@ class UpstreamPoolTest : public ::testing::Test {
     return r;
   }
 
-  /// Runs the loop until `done` or 5 s of loop time.
+  /// Runs the loop until `done` or 5 s of loop time (a ticking timer makes sure the
+  /// loop wakes up even when nothing else happens).
   void runUntil(const std::function<bool()>& done) {
+    struct Tick final : uv::TimerListener {
+      void onTimer() override {}
+    } tick;
+    uv::Timer ticker(loop_, tick);
     uint64_t deadline = loop_.nowMs() + 5000;
     while (!done() && loop_.nowMs() < deadline) {
+      ticker.start(10);
       uv_run(loop_.raw(), UV_RUN_ONCE);
     }
     ASSERT_TRUE(done());
@@ -281,6 +286,45 @@ TEST_F(UpstreamPoolTest, SlowBackendGets504AfterTheResponseTimeout) {
   runUntil([&] { return !sink.statuses.empty(); });
   EXPECT_EQ(sink.statuses, std::vector<int>{504});
   EXPECT_EQ(pool->busyWorkers(), 0u);
+}
+
+}  // namespace
+}  // namespace doorman::upstream
+
+namespace doorman::upstream {
+namespace {
+
+TEST_F(UpstreamPoolTest, RetryAfterARefusedConnectGoesToAnotherServer) {
+  uint16_t closedPort = 0;
+  {
+    FakeBackend gone(loop_);
+    closedPort = gone.port;
+  }
+  uv_run(loop_.raw(), UV_RUN_NOWAIT);
+  FakeBackend healthy(loop_);
+  config_.name = "app";
+  config::UpstreamServer dead;
+  dead.address.host = "127.0.0.1";
+  dead.address.port = closedPort;
+  dead.workers = 4;
+  config::UpstreamServer alive = dead;
+  alive.address.port = healthy.port;
+  config_.servers = {dead, alive};
+  config_.retries = 1;
+  std::string error;
+  auto pool = UpstreamPool::create(loop_, config_, nullptr, 1 << 20, error);
+  ASSERT_TRUE(pool) << error;
+  RecordingSink sink;
+  UpstreamPool::Rejection rejection;
+  for (int i = 0; i < 6; ++i) {
+    pool->submit(get(), sink, 10000, rejection);
+  }
+  for (int i = 0; i < 6; ++i) {
+    runUntil([&] { return !healthy.pending.empty(); });
+    healthy.answer(true);
+  }
+  runUntil([&] { return sink.statuses.size() == 6; });
+  EXPECT_EQ(std::count(sink.statuses.begin(), sink.statuses.end(), 200), 6);
 }
 
 }  // namespace

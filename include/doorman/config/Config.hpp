@@ -18,7 +18,7 @@ using core::Millis;
 struct Address {
   enum class Kind { Tcp, Unix };
   Kind kind = Kind::Tcp;
-  std::string host;  ///< Tcp: host name or literal (no brackets for v6)
+  std::string host;   ///< Tcp: host name or literal (no brackets for v6)
   uint16_t port = 0;  ///< Tcp; 0 = any free port (tests)
   std::string path;   ///< Unix
   std::string text;   ///< as written in the file (for logs)
@@ -27,33 +27,33 @@ struct Address {
 };
 
 struct Limits {
-  uint64_t headerBytes = 16 * 1024;  ///< limits.header_bytes: request line + headers (431)
-  uint64_t headerCount = 100;        ///< limits.header_count (431)
-  uint64_t uriBytes = 8 * 1024;      ///< limits.uri_bytes (414)
-  uint64_t bodyBytes = 100ull << 20;  ///< limits.body_bytes (413)
-  uint64_t connections = 10000;      ///< limits.connections: open client connections
+  uint64_t headerBytes = 16 * 1024;    ///< limits.header_bytes: request line + headers (431)
+  uint64_t headerCount = 100;          ///< limits.header_count (431)
+  uint64_t uriBytes = 8 * 1024;        ///< limits.uri_bytes (414)
+  uint64_t bodyBytes = 100ull << 20;   ///< limits.body_bytes (413)
+  uint64_t connections = 10000;        ///< limits.connections: open client connections
   uint64_t pipelineBytes = 64 * 1024;  ///< limits.pipeline_bytes: read-ahead held while busy
 
   bool operator==(const Limits&) const = default;
 };
 
 struct Timeouts {
-  Millis header{10000};     ///< timeouts.header: whole request head
-  Millis bodyIdle{30000};   ///< timeouts.body_idle: gap between body bytes
+  Millis header{10000};      ///< timeouts.header: whole request head
+  Millis bodyIdle{30000};    ///< timeouts.body_idle: gap between body bytes
   uint64_t bodyMinRate = 0;  ///< timeouts.body_min_rate: bytes/s (0 = off)
-  Millis sendIdle{60000};   ///< timeouts.send_idle: client not reading its response
-  Millis keepalive{75000};  ///< timeouts.keepalive: idle client connection
-  Millis drain{30000};      ///< timeouts.drain: graceful stop
+  Millis sendIdle{60000};    ///< timeouts.send_idle: client not reading its response
+  Millis keepalive{75000};   ///< timeouts.keepalive: idle client connection
+  Millis drain{30000};       ///< timeouts.drain: graceful stop
 
   bool operator==(const Timeouts&) const = default;
 };
 
 struct Buffering {
-  uint64_t memoryPerMessage = 64 * 1024;  ///< buffering.memory_per_message
-  uint64_t memoryTotal = 256ull << 20;    ///< buffering.memory_total
+  uint64_t memoryPerMessage = 64 * 1024;         ///< buffering.memory_per_message
+  uint64_t memoryTotal = 256ull << 20;           ///< buffering.memory_total
   std::string tempDir = "/var/lib/doorman/tmp";  ///< buffering.temp_dir
-  uint64_t diskTotal = 4ull << 30;        ///< buffering.disk_total
-  uint64_t maxResponseBytes = 1ull << 30;  ///< buffering.max_response_bytes (502 beyond)
+  uint64_t diskTotal = 4ull << 30;               ///< buffering.disk_total
+  uint64_t maxResponseBytes = 1ull << 30;        ///< buffering.max_response_bytes (502 beyond)
 
   bool operator==(const Buffering&) const = default;
 };
@@ -76,33 +76,33 @@ struct HealthCheck {
 struct Upstream {
   std::string name;
   std::vector<UpstreamServer> servers;
-  uint64_t queueMax = 1000;     ///< upstreams.<name>.queue.max
-  Millis queueTimeout{30000};   ///< upstreams.<name>.queue.timeout
-  Millis connectTimeout{1000};  ///< upstreams.<name>.timeouts.connect
-  Millis responseTimeout{60000};  ///< upstreams.<name>.timeouts.response
-  uint32_t retries = 1;           ///< upstreams.<name>.retries: extra tries when safe
-  Millis keepaliveIdle{2000};     ///< upstreams.<name>.keepalive_idle
+  uint64_t queueMax = 1000;                ///< upstreams.<name>.queue.max
+  Millis queueTimeout{30000};              ///< upstreams.<name>.queue.timeout
+  Millis connectTimeout{1000};             ///< upstreams.<name>.timeouts.connect
+  Millis responseTimeout{60000};           ///< upstreams.<name>.timeouts.response
+  uint32_t retries = 1;                    ///< upstreams.<name>.retries: extra tries when safe
+  Millis keepaliveIdle{2000};              ///< upstreams.<name>.keepalive_idle
   std::optional<HealthCheck> healthCheck;  ///< upstreams.<name>.health_check
 
   bool operator==(const Upstream&) const = default;
 };
 
 struct StaticRoute {
-  std::string root;                ///< routes[].static.root
-  std::optional<Millis> maxAge;    ///< routes[].static.max_age -> Cache-Control
-  bool immutable = false;          ///< routes[].static.immutable
+  std::string root;                              ///< routes[].static.root
+  std::optional<Millis> maxAge;                  ///< routes[].static.max_age -> Cache-Control
+  bool immutable = false;                        ///< routes[].static.immutable
   std::vector<std::string> index{"index.html"};  ///< routes[].static.index
-  bool followSymlinks = false;     ///< routes[].static.follow_symlinks (out of root)
+  bool followSymlinks = false;                   ///< routes[].static.follow_symlinks (out of root)
 
   bool operator==(const StaticRoute&) const = default;
 };
 
 struct Route {
-  std::string prefix = "/";          ///< routes[].prefix
-  std::optional<std::string> host;   ///< routes[].host: exact match, case-insensitive
-  std::optional<std::string> upstream;  ///< routes[].upstream
+  std::string prefix = "/";                ///< routes[].prefix
+  std::optional<std::string> host;         ///< routes[].host: exact match, case-insensitive
+  std::optional<std::string> upstream;     ///< routes[].upstream
   std::optional<StaticRoute> staticFiles;  ///< routes[].static
-  std::optional<Millis> queueTimeout;    ///< routes[].queue_timeout override
+  std::optional<Millis> queueTimeout;      ///< routes[].queue_timeout override
   // With both upstream and static: try the file first, else the upstream (try_files).
 
   bool operator==(const Route&) const = default;
@@ -110,7 +110,7 @@ struct Route {
 
 struct AccessLog {
   bool enabled = false;
-  std::string path;               ///< access_log.path ("off" disables)
+  std::string path;                 ///< access_log.path ("off" disables)
   std::string format = "combined";  ///< access_log.format: combined | json
 
   bool operator==(const AccessLog&) const = default;

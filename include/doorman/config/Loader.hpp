@@ -13,8 +13,8 @@ namespace doorman::config {
 
 struct ConfigError {
   std::string file;
-  int line = 0;    ///< 1-based
-  int column = 0;  ///< 1-based
+  int line = 0;         ///< 1-based
+  int column = 0;       ///< 1-based
   std::string keyPath;  ///< "upstreams.app.servers[0].workers"
   std::string message;
 

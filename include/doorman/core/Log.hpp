@@ -23,11 +23,11 @@ class Log {
 
 }  // namespace doorman::core
 
-#define DM_LOG(lvl, ...)                                                    \
-  do {                                                                      \
-    if (::doorman::core::Log::enabled(::doorman::core::LogLevel::lvl)) {    \
+#define DM_LOG(lvl, ...)                                                        \
+  do {                                                                          \
+    if (::doorman::core::Log::enabled(::doorman::core::LogLevel::lvl)) {        \
       ::doorman::core::Log::write(::doorman::core::LogLevel::lvl, __VA_ARGS__); \
-    }                                                                       \
+    }                                                                           \
   } while (0)
 #define LOG_DEBUG(...) DM_LOG(Debug, __VA_ARGS__)
 #define LOG_INFO(...) DM_LOG(Info, __VA_ARGS__)

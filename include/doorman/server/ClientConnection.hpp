@@ -46,8 +46,8 @@ class ClientConnection final : public uv::Deletable,
 
   /// Takes an accepted stream (TCP or unix). `peer` is the client address for
   /// X-Forwarded-For and logs.
-  ClientConnection(ServerContext& context, uv::HandlePtr<uv_tcp_t> tcp, uv::HandlePtr<uv_pipe_t> pipe,
-                   std::string peer, uint64_t id);
+  ClientConnection(ServerContext& context, uv::HandlePtr<uv_tcp_t> tcp,
+                   uv::HandlePtr<uv_pipe_t> pipe, std::string peer, uint64_t id);
   ~ClientConnection() override;
 
   /// Starts reading. Call once, right after construction.
@@ -71,6 +71,8 @@ class ClientConnection final : public uv::Deletable,
   void stopReading();
   void close();
   uv_stream_t* stream() noexcept;
+  /// Response bytes not yet taken by the client (libuv's queue + the kernel's).
+  size_t unsentBytes();
 
   // --- ReadRequest.cpp
   void consume(const char* data, size_t len);
@@ -78,6 +80,7 @@ class ClientConnection final : public uv::Deletable,
   void onRequestComplete();
   void onClientEof(const char* why);
   void resumeAfterResponse();
+  bool bodyTooSlow() const;
 
   // --- Dispatch.cpp
   void dispatch();
@@ -122,6 +125,9 @@ class ClientConnection final : public uv::Deletable,
   bool headWritten_ = false;
   bool closeAfterResponse_ = false;
   bool writeInFlight_ = false;
+  size_t writeQueueAtArm_ = 0;  ///< unsent bytes when the send_idle timer was armed
+  uint64_t bodyStartMs_ = 0;    ///< loop time the body began (timeouts.body_min_rate)
+  uint64_t bodyReceived_ = 0;   ///< body bytes (with chunk framing) received so far
 
   std::string pending_;  ///< bytes read past the current request (pipelining)
 };

@@ -34,7 +34,7 @@ class Server final : private ConnectionRegistry, private AcceptHandler {
 
   /// Graceful stop: stop accepting, close idle connections, finish the busy ones.
   void drain();
-  /// Closes every connection now.
+  /// Stops accepting and closes every connection now.
   void abortAll();
 
   size_t connectionCount() const noexcept { return connections_.size(); }

@@ -39,9 +39,9 @@ struct ServerCounters {
   uint64_t accepted = 0;
   uint64_t requests = 0;
   uint64_t responses = 0;
-  uint64_t clientErrors = 0;  ///< 4xx doorman generated
+  uint64_t clientErrors = 0;    ///< 4xx doorman generated
   uint64_t upstreamErrors = 0;  ///< 502/503/504 generated
-  uint64_t open = 0;          ///< client connections open now
+  uint64_t open = 0;            ///< client connections open now
 };
 
 /// Callbacks from a connection to the thing that owns all connections.

@@ -14,8 +14,8 @@ namespace doorman::upstream {
 /// The bytes to send upstream, prepared completely before submission and immutable
 /// after: a replay sends exactly the same bytes again.
 struct OutboundRequest {
-  std::string head;  ///< serialized request head, ends with CRLFCRLF
-  core::Body body;   ///< the buffered body (Content-Length already in head)
+  std::string head;          ///< serialized request head, ends with CRLFCRLF
+  core::Body body;           ///< the buffered body (Content-Length already in head)
   bool headRequest = false;  ///< the response has no body
   bool idempotent = false;   ///< safe to send again after an ambiguous failure
   std::string_view method;   ///< for logs (points into head)
@@ -27,7 +27,8 @@ class ResponseSink {
  public:
   virtual void onUpstreamResponse(http::Response response) = 0;
   /// status is 502, 503 or 504; reason is a short text for logs and the body.
-  virtual void onUpstreamFailure(int status, std::string_view reason, uint64_t retryAfterSeconds) = 0;
+  virtual void onUpstreamFailure(int status, std::string_view reason,
+                                 uint64_t retryAfterSeconds) = 0;
 
  protected:
   ~ResponseSink() = default;
@@ -47,7 +48,8 @@ struct Job {
   uint64_t enqueuedMs = 0;  ///< loop time when it entered the queue
   uint64_t deadlineMs = 0;  ///< loop time after which it may no longer wait
   uint64_t dispatchedMs = 0;
-  uint32_t attempts = 0;  ///< sends started so far
+  uint32_t attempts = 0;               ///< sends started so far
+  const void* failedServer = nullptr;  ///< where the last attempt failed (a retry avoids it)
 };
 
 using JobPtr = std::shared_ptr<Job>;

@@ -119,6 +119,7 @@ class UpstreamConnection {
   bool writeDone_ = false;
   bool desynced_ = false;
   std::string connectError_;
+  std::string writeError_;  ///< a synchronous write failure, reported from the timer
   uint64_t completed_ = 0;
 };
 

@@ -24,7 +24,7 @@
 namespace doorman::upstream {
 
 struct PoolStats {
-  uint64_t requests = 0;       ///< submissions accepted
+  uint64_t requests = 0;  ///< submissions accepted
   uint64_t rejectedQueueFull = 0;
   uint64_t queueTimeouts = 0;
   uint64_t retries = 0;
@@ -37,8 +37,8 @@ class UpstreamPool final : private uv::TimerListener {
  public:
   /// Resolves every server; nullptr with `error` set when one cannot be resolved.
   static std::unique_ptr<UpstreamPool> create(uv::Loop& loop, const config::Upstream& config,
-                                              core::MemoryBudget* budget,
-                                              uint64_t maxResponseBytes, std::string& error);
+                                              core::MemoryBudget* budget, uint64_t maxResponseBytes,
+                                              std::string& error);
   ~UpstreamPool();
   UpstreamPool(const UpstreamPool&) = delete;
   UpstreamPool& operator=(const UpstreamPool&) = delete;
@@ -70,13 +70,15 @@ class UpstreamPool final : private uv::TimerListener {
                uint64_t maxResponseBytes);
 
   void dispatch();
-  Server* pickServer();
+  /// Server with the most free slots (ties in rotation); nullptr when none is free.
+  /// `avoid` (where this request just failed) is chosen only when it is the only server.
+  Server* pickServer(const void* avoid = nullptr);
   void startOn(Server& server, JobPtr job);
   void onTimer() override;
   void armQueueTimer();
   void release(Server& server, UpstreamConnection& connection, bool reusable);
-  void onDone(Server& server, UpstreamConnection& connection, JobPtr job,
-              http::Response response, bool reusable);
+  void onDone(Server& server, UpstreamConnection& connection, JobPtr job, http::Response response,
+              bool reusable);
   void onFailed(Server& server, UpstreamConnection& connection, JobPtr job,
                 const ExchangeFailure& failure);
   void onIdleClosed(Server& server, UpstreamConnection& connection);

@@ -19,6 +19,8 @@ class WaitQueue {
 
   /// Oldest job still waiting, removed; nullptr when none.
   JobPtr popFront();
+  /// Oldest job still waiting, left in place. Precondition: !empty().
+  const JobPtr& front();
 
   /// Marks a queued job cancelled; it no longer counts and will be skipped.
   void cancel(Job& job);

@@ -1,0 +1,149 @@
+// Client-side timeouts and the protocol corners around them: what a slow, stalled or
+// half-closed client gets, with short configured values against a real gunicorn.
+
+#include <string>
+#include <thread>
+
+#include "harness/Backends.hpp"
+#include "harness/Bytes.hpp"
+#include "harness/Doorman.hpp"
+#include "harness/HttpClient.hpp"
+#include "harness/IntegrationTest.hpp"
+
+namespace doorman::it {
+namespace {
+
+class TimeoutsTest : public IntegrationTest {
+ protected:
+  TimeoutsTest() : gunicorn_(dir_, 2) {}
+
+  DoormanConfig configWith(const std::string& timeouts) {
+    DoormanConfig config = DoormanConfig::forBackend(gunicorn_.address(), 2);
+    config.timeouts = timeouts;
+    return config;
+  }
+
+  GunicornBackend gunicorn_;
+};
+
+/// send_idle 1s, a 4 MiB response read steadily at about 640 KiB/s through a small
+/// receive buffer: the reader makes progress all the time, so it is never cut off even
+/// though one write batch takes longer than send_idle to drain.
+TEST_F(TimeoutsTest, SteadySlowReaderIsNotCutOffBySendIdle) {
+  DoormanProcess doorman(dir_, configWith("{ send_idle: 1s }"));
+  constexpr size_t kSize = 4u << 20;
+  HttpClient reader(doorman.address(), milliseconds(5000), {.receiveBuffer = 65536});
+  ASSERT_TRUE(reader.send(httpGet("/large?bytes=" + std::to_string(kSize))));
+  Deadline deadline = deadlineIn(milliseconds(60000));
+  while (reader.buffered() < kSize && !reader.eof() && Clock::now() < deadline) {
+    reader.pull(32768, milliseconds(2000));
+    std::this_thread::sleep_for(milliseconds(50));
+  }
+  auto response = reader.readResponse(milliseconds(10000));
+  ASSERT_TRUE(response) << reader.error() << "\n" << doorman.log();
+  EXPECT_EQ(response->status, 200);
+  EXPECT_TRUE(response->body == patternBytes(0, kSize));
+}
+
+/// send_idle 1s and a client that asks for 8 MiB and then reads nothing: doorman closes
+/// the connection (it does not hold the response forever), and keeps serving others.
+TEST_F(TimeoutsTest, ReaderThatStopsReadingIsClosedAfterSendIdle) {
+  DoormanProcess doorman(dir_, configWith("{ send_idle: 1s }"));
+  size_t baseline = doorman.countOpenFds();
+  HttpClient stalled(doorman.address(), milliseconds(5000), {.receiveBuffer = 4096});
+  ASSERT_TRUE(stalled.send(httpGet("/large?bytes=8388608")));
+  ASSERT_GT(stalled.pull(1024, milliseconds(10000)), 0u);  // the response is being sent
+  ASSERT_GT(doorman.countOpenFds(), baseline);             // so doorman holds the connection
+  EXPECT_TRUE(waitUntil([&] { return doorman.countOpenFds() == baseline; }, milliseconds(20000)))
+      << "the stalled reader's connection was never closed";
+  EXPECT_NE(doorman.log().find("timeouts.send_idle"), std::string::npos);
+  auto response = fetch(doorman.address(), httpGet("/hello"));
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->status, 200);
+}
+
+/// body_min_rate 1KiB and a body announced as 100000 bytes that arrives at 100 bytes per
+/// second: once the grace period is over, 408 with Connection: close; nothing reached
+/// the backend.
+TEST_F(TimeoutsTest, DripFedBodyGets408FromBodyMinRate) {
+  DoormanProcess doorman(dir_, configWith("{ body_min_rate: 1KiB, body_idle: 30s }"));
+  HttpClient client(doorman.address());
+  ASSERT_TRUE(client.send("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n"));
+  std::optional<HttpResponse> response;
+  for (int i = 0; i < 200 && !response; ++i) {
+    if (!client.send(std::string(50, 'a'))) {
+      break;  // doorman closed after answering
+    }
+    if (client.pull(4096, milliseconds(500)) > 0) {
+      response = client.readResponse(milliseconds(2000));
+    }
+  }
+  if (!response) {
+    response = client.readResponse(milliseconds(5000));
+  }
+  ASSERT_TRUE(response) << client.error();
+  EXPECT_EQ(response->status, 408);
+  EXPECT_TRUE(response->connectionClose());
+  EXPECT_EQ(gunicorn_.stats().requests, 0);
+}
+
+/// body_idle 1s and a body that stops half-way: 408 and close.
+TEST_F(TimeoutsTest, StalledBodyGets408FromBodyIdle) {
+  DoormanProcess doorman(dir_, configWith("{ body_idle: 1s }"));
+  HttpClient client(doorman.address());
+  ASSERT_TRUE(client.send("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n12345"));
+  auto response = client.readResponse(milliseconds(10000));
+  ASSERT_TRUE(response) << client.error();
+  EXPECT_EQ(response->status, 408);
+  EXPECT_TRUE(response->connectionClose());
+  EXPECT_TRUE(client.waitForClose());
+  EXPECT_EQ(gunicorn_.stats().requests, 0);
+}
+
+/// keepalive 1s: an idle kept-alive connection is closed by doorman after its response.
+TEST_F(TimeoutsTest, IdleKeepAliveConnectionIsClosedAfterKeepaliveTimeout) {
+  DoormanProcess doorman(dir_, configWith("{ keepalive: 1s }"));
+  HttpClient client(doorman.address());
+  ASSERT_TRUE(client.send(httpGet("/hello")));
+  auto response = client.readResponse();
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->status, 200);
+  EXPECT_FALSE(response->connectionClose());
+  EXPECT_TRUE(client.waitForClose(milliseconds(10000)));
+}
+
+/// A client that half-closes (shutdown of its write side) right after its request still
+/// gets the whole 1 MiB response: EOF while the response is being written is not an
+/// abort.
+TEST_F(TimeoutsTest, HalfClosedClientStillGetsItsWholeResponse) {
+  DoormanProcess doorman(dir_, configWith("{ header: 10s }"));
+  constexpr size_t kSize = 1u << 20;
+  HttpClient client(doorman.address(), milliseconds(5000), {.receiveBuffer = 4096});
+  ASSERT_TRUE(client.send(httpGet("/large?bytes=" + std::to_string(kSize))));
+  ASSERT_GT(client.pull(1024, milliseconds(10000)), 0u);  // the response has started
+  client.shutdownWrite();
+  auto response = client.readResponse(milliseconds(20000));
+  ASSERT_TRUE(response) << client.error();
+  EXPECT_EQ(response->status, 200);
+  EXPECT_EQ(response->body.size(), kSize);
+}
+
+/// Expect: 100-continue with an acceptable body: "100 Continue" first, then the final
+/// response to the complete request.
+TEST_F(TimeoutsTest, ExpectContinueIsAnsweredBeforeTheBody) {
+  DoormanProcess doorman(dir_, configWith("{ header: 10s }"));
+  HttpClient client(doorman.address());
+  ASSERT_TRUE(client.send(
+      "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n"));
+  auto interim = client.readResponse(milliseconds(10000));
+  ASSERT_TRUE(interim) << client.error();
+  EXPECT_EQ(interim->status, 100);
+  ASSERT_TRUE(client.send("hello"));
+  auto response = client.readResponse(milliseconds(10000));
+  ASSERT_TRUE(response) << client.error();
+  EXPECT_EQ(response->status, 200);
+  EXPECT_NE(response->body.find("\"body_length\": 5"), std::string::npos) << response->body;
+}
+
+}  // namespace
+}  // namespace doorman::it
