@@ -66,6 +66,8 @@ class DoormanProcess {
   std::string log() const { return process_->log(); }
   const std::string& configPath() const { return configPath_; }
   Process& process() { return *process_; }
+  /// The test stops doorman itself (signals): exiting before the end is then no failure.
+  void expectExit() { exitExpected_ = true; }
   /// Entries in /proc/PID/fd: sockets, files, epoll, pipes... A baseline for leak checks.
   size_t countOpenFds() const;
 
@@ -75,6 +77,7 @@ class DoormanProcess {
   uint16_t port_ = 0;
   std::string configPath_;
   std::unique_ptr<Process> process_;
+  bool exitExpected_ = false;
 };
 
 }  // namespace doorman::it
