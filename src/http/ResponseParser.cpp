@@ -72,7 +72,7 @@ struct ResponseParserCallbacks {
   static int onChunkHeader(llhttp_t* p) {
     auto& s = self(p);
     if (p->content_length > s.limits_.bodyBytes - s.response_.body.size()) {
-      return s.fail(kTooLarge);
+      return s.failTooLarge(kTooLarge);
     }
     return 0;
   }
@@ -80,10 +80,10 @@ struct ResponseParserCallbacks {
   static int onBody(llhttp_t* p, const char* at, size_t len) {
     auto& s = self(p);
     if (len > s.limits_.bodyBytes - s.response_.body.size()) {
-      return s.fail(kTooLarge);
+      return s.failTooLarge(kTooLarge);
     }
     if (!s.response_.body.append({at, len})) {
-      return s.fail("out of buffer memory");
+      return s.failTooLarge("out of buffer memory");
     }
     return 0;
   }
@@ -122,6 +122,7 @@ void ResponseParser::start(bool requestWasHead) {
   anyBytes_ = false;
   complete_ = false;
   failed_ = false;
+  tooLarge_ = false;
   atEof_ = false;
   errorReason_.clear();
   response_ = Response{};
@@ -144,6 +145,13 @@ void ResponseParser::resetMessage() {
   headBytes_ = 0;
   headDone_ = false;
   interim_ = false;
+}
+
+int ResponseParser::failTooLarge(std::string reason) {
+  if (!failed_) {
+    tooLarge_ = true;
+  }
+  return fail(std::move(reason));
 }
 
 int ResponseParser::fail(std::string reason) {
@@ -269,7 +277,7 @@ int ResponseParser::onHeadersComplete() {
     return 1;
   }
   if ((parser_.flags & F_CONTENT_LENGTH) != 0 && parser_.content_length > limits_.bodyBytes) {
-    return fail(kTooLarge);
+    return failTooLarge(kTooLarge);
   }
   return 0;
 }

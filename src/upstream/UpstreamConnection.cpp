@@ -246,9 +246,8 @@ void UpstreamConnection::onRead(ssize_t nread, const char* data) {
     case http::ResponseParser::Event::NeedMore:
       return;
     case http::ResponseParser::Event::Error: {
-      bool tooLarge = parser_.errorReason().find("max_response_bytes") != std::string::npos ||
-                      parser_.errorReason().find("memory") != std::string::npos;
-      fail(tooLarge ? ExchangeFailure::Kind::ResponseTooLarge : ExchangeFailure::Kind::BadResponse,
+      fail(parser_.errorWasSize() ? ExchangeFailure::Kind::ResponseTooLarge
+                                  : ExchangeFailure::Kind::BadResponse,
            parser_.errorReason());
       return;
     }

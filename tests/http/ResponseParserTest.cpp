@@ -421,3 +421,25 @@ TEST(HttpResponseParser, SurvivesMutatedInputFedInRandomPieces) {
 
 }  // namespace
 }  // namespace doorman::http
+
+namespace doorman::http {
+namespace {
+
+TEST(HttpResponseParser, SizeErrorsAreToldApartFromSyntaxErrors) {
+  ResponseLimits limits;
+  limits.bodyBytes = 4;
+  ResponseParser parser(limits);
+  parser.start(false);
+  EXPECT_EQ(parser.feed("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n").event,
+            ResponseParser::Event::Error);
+  EXPECT_TRUE(parser.errorWasSize());
+
+  ResponseParser syntax(limits);
+  syntax.start(false);
+  EXPECT_EQ(syntax.feed("HTTP/1.1 200 OK\r\nContent-Length: x\r\n\r\n").event,
+            ResponseParser::Event::Error);
+  EXPECT_FALSE(syntax.errorWasSize());
+}
+
+}  // namespace
+}  // namespace doorman::http

@@ -55,10 +55,14 @@ class ResponseParser {
   /// Moves out the completed response (valid after MessageComplete).
   Response takeResponse();
   const std::string& errorReason() const noexcept { return errorReason_; }
+  /// The error was the size of the response (max_response_bytes or the memory budget),
+  /// not its syntax.
+  bool errorWasSize() const noexcept { return tooLarge_; }
 
  private:
   friend struct ResponseParserCallbacks;
   int fail(std::string reason);
+  int failTooLarge(std::string reason);
   int onHeadersComplete();
   int validateFraming();
   void resetMessage();
@@ -75,6 +79,7 @@ class ResponseParser {
   bool complete_ = false;
   size_t headBytes_ = 0;
   std::string errorReason_;
+  bool tooLarge_ = false;
 
   bool failed_ = false;
   bool headDone_ = false;  ///< the head of the current (interim or final) response is parsed
