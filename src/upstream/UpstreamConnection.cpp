@@ -7,6 +7,7 @@
 #include <cassert>
 #include <vector>
 
+#include "doorman/core/Clock.hpp"
 #include "doorman/core/Log.hpp"
 #include "doorman/uv/Requests.hpp"
 
@@ -238,6 +239,9 @@ void UpstreamConnection::onRead(ssize_t nread, const char* data) {
                             : ExchangeFailure::Kind::ClosedEarly,
          std::string("read: ") + uv_strerror(static_cast<int>(nread)));
     return;
+  }
+  if (!parser_.anyBytes()) {
+    job_->timing.firstByteUs = core::monotonicMicros();
   }
   setQuickAck();
   timer_.start(settings_.responseTimeoutMs);

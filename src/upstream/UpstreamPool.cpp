@@ -2,9 +2,34 @@
 
 #include <algorithm>
 
+#include "doorman/core/Clock.hpp"
 #include "doorman/core/Log.hpp"
 
 namespace doorman::upstream {
+
+const char* upstreamErrorName(UpstreamError kind) noexcept {
+  switch (kind) {
+    case UpstreamError::Connect:
+      return "connect";
+    case UpstreamError::Reset:
+      return "reset";
+    case UpstreamError::Timeout:
+      return "timeout";
+    case UpstreamError::BadResponse:
+      return "bad_response";
+    case UpstreamError::TooLarge:
+      return "too_large";
+    case UpstreamError::QueueFull:
+      return "queue_full";
+    case UpstreamError::QueueTimeout:
+      return "queue_timeout";
+    case UpstreamError::Overloaded:
+      return "overloaded";
+    case UpstreamError::Unavailable:
+      return "unavailable";
+  }
+  return "other";
+}
 
 /// One configured server: its slots and its connections.
 struct UpstreamPool::Server final : UpstreamConnectionListener {
@@ -30,6 +55,22 @@ struct UpstreamPool::Server final : UpstreamConnectionListener {
 };
 
 namespace {
+
+UpstreamError errorOf(ExchangeFailure::Kind kind) {
+  switch (kind) {
+    case ExchangeFailure::Kind::Connect:
+      return UpstreamError::Connect;
+    case ExchangeFailure::Kind::ClosedEarly:
+      return UpstreamError::Reset;
+    case ExchangeFailure::Kind::BadResponse:
+      return UpstreamError::BadResponse;
+    case ExchangeFailure::Kind::ResponseTooLarge:
+      return UpstreamError::TooLarge;
+    case ExchangeFailure::Kind::Timeout:
+      return UpstreamError::Timeout;
+  }
+  return UpstreamError::BadResponse;
+}
 
 struct DeferredConnection final : uv::Deletable {
   explicit DeferredConnection(std::unique_ptr<UpstreamConnection> c) : connection(std::move(c)) {}
@@ -80,6 +121,15 @@ uint32_t UpstreamPool::busyWorkers() const noexcept {
   return n;
 }
 
+std::vector<UpstreamPool::ServerView> UpstreamPool::serverViews() const {
+  std::vector<ServerView> views;
+  views.reserve(servers_.size());
+  for (const auto& s : servers_) {
+    views.push_back({s->endpoint.text, s->workers, s->busy, static_cast<uint32_t>(s->idle.size())});
+  }
+  return views;
+}
+
 uint32_t UpstreamPool::totalWorkers() const noexcept {
   uint32_t n = 0;
   for (const auto& s : servers_) {
@@ -93,6 +143,7 @@ JobPtr UpstreamPool::submit(std::shared_ptr<const OutboundRequest> request, Resp
   Server* server = queue_.empty() ? pickServer() : nullptr;
   if (server == nullptr && queue_.size() >= config_.queueMax) {
     ++stats_.rejectedQueueFull;
+    countError(UpstreamError::QueueFull);
     rejection.status = 503;
     rejection.reason = "upstream '" + config_.name + "' queue is full";
     rejection.retryAfterSeconds = 1;
@@ -104,6 +155,7 @@ JobPtr UpstreamPool::submit(std::shared_ptr<const OutboundRequest> request, Resp
   job->sink = &sink;
   job->enqueuedMs = loop_.nowMs();
   job->deadlineMs = job->enqueuedMs + queueTimeoutMs;
+  job->timing.queuedUs = core::monotonicMicros();
   ++stats_.requests;
   if (server != nullptr) {
     startOn(*server, job);
@@ -162,7 +214,12 @@ void UpstreamPool::startOn(Server& server, JobPtr job) {
   ++server.busy;
   job->state = Job::State::InFlight;
   job->dispatchedMs = loop_.nowMs();
-  ++job->attempts;
+  JobTiming& timing = job->timing;
+  timing.dispatchedUs = core::monotonicMicros();
+  timing.firstByteUs = 0;
+  timing.server = server.endpoint.text;
+  ++timing.tries;
+  timing.reusedConnection = !server.idle.empty();
   UpstreamConnection* connection = nullptr;
   if (!server.idle.empty()) {
     connection = server.idle.back();
@@ -200,6 +257,7 @@ void UpstreamPool::armQueueTimer() {
 void UpstreamPool::onTimer() {
   for (auto& job : queue_.expire(loop_.nowMs())) {
     ++stats_.queueTimeouts;
+    countError(UpstreamError::QueueTimeout);
     LOG_WARN("upstream %s: request %llu waited %llu ms in the queue without a free worker",
              config_.name.c_str(), static_cast<unsigned long long>(job->id),
              static_cast<unsigned long long>(loop_.nowMs() - job->enqueuedMs));
@@ -236,6 +294,7 @@ void UpstreamPool::onDone(Server& server, UpstreamConnection& connection, JobPtr
   release(server, connection, reusable);
   dispatch();
   job->state = Job::State::Done;
+  job->timing.completedUs = core::monotonicMicros();
   ResponseSink* sink = job->sink;
   job->sink = nullptr;
   job->request.reset();
@@ -252,6 +311,7 @@ void UpstreamPool::onFailed(Server& server, UpstreamConnection& connection, JobP
   if (failure.kind == Kind::Connect) {
     ++stats_.connectFailures;
   }
+  countError(errorOf(failure.kind));
   // Replay only what provably never reached a worker (a failed connect), or what is safe
   // to repeat (an idempotent request on a reused connection that died before answering:
   // the classic race with a backend closing an idle keep-alive connection).
@@ -259,12 +319,12 @@ void UpstreamPool::onFailed(Server& server, UpstreamConnection& connection, JobP
   bool staleReuse =
       failure.kind == Kind::ClosedEarly && reused && job->request && job->request->idempotent;
   bool wanted = job->sink != nullptr && job->request != nullptr;
-  if (wanted && (neverSent || staleReuse) && job->attempts <= config_.retries) {
+  if (wanted && (neverSent || staleReuse) && job->timing.tries <= config_.retries) {
     ++stats_.retries;
     job->failedServer = &server;
     LOG_INFO("upstream %s: server %s: %s; retrying request %llu (attempt %u)", config_.name.c_str(),
              server.endpoint.text.c_str(), failure.detail.c_str(),
-             static_cast<unsigned long long>(job->id), job->attempts + 1);
+             static_cast<unsigned long long>(job->id), job->timing.tries + 1);
     queue_.pushFront(std::move(job));
     dispatch();
     return;
@@ -286,6 +346,7 @@ void UpstreamPool::onIdleClosed(Server& server, UpstreamConnection& connection) 
 void UpstreamPool::deliverFailure(const JobPtr& job, int status, const std::string& reason,
                                   uint64_t retryAfter) {
   job->state = Job::State::Done;
+  job->timing.completedUs = core::monotonicMicros();
   ResponseSink* sink = job->sink;
   job->sink = nullptr;
   job->request.reset();

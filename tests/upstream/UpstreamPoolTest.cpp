@@ -178,6 +178,39 @@ TEST_F(UpstreamPoolTest, NeverHasMoreRequestsInFlightThanWorkersAndQueuesTheRest
   EXPECT_EQ(pool->busyWorkers(), 0u);
 }
 
+TEST_F(UpstreamPoolTest, JobTimingRecordsEachPhaseInOrder) {
+  FakeBackend backend(loop_);
+  auto pool = makePool(backend.port, 1);
+  RecordingSink sink;
+  UpstreamPool::Rejection rejection;
+  JobPtr first = pool->submit(get(), sink, 10000, rejection);
+  JobPtr second = pool->submit(get(), sink, 10000, rejection);
+  EXPECT_EQ(second->timing.dispatchedUs, 0u);  // queued behind the first
+  runUntil([&] { return backend.pending.size() == 1; });
+  backend.answer(true);
+  runUntil([&] { return backend.pending.size() == 1; });
+  backend.answer(true);
+  runUntil([&] { return sink.statuses.size() == 2; });
+  for (const JobPtr& job : {first, second}) {
+    const JobTiming& t = job->timing;
+    EXPECT_GT(t.queuedUs, 0u);
+    EXPECT_LE(t.queuedUs, t.dispatchedUs);
+    EXPECT_LE(t.dispatchedUs, t.firstByteUs);
+    EXPECT_LE(t.firstByteUs, t.completedUs);
+    EXPECT_EQ(t.tries, 1u);
+    EXPECT_EQ(t.server, "127.0.0.1:" + std::to_string(backend.port));
+  }
+  EXPECT_FALSE(first->timing.reusedConnection);
+  EXPECT_TRUE(second->timing.reusedConnection);
+  // The second waited for the first's whole exchange.
+  EXPECT_GE(second->timing.dispatchedUs, first->timing.firstByteUs);
+  auto views = pool->serverViews();
+  ASSERT_EQ(views.size(), 1u);
+  EXPECT_EQ(views[0].workers, 1u);
+  EXPECT_EQ(views[0].busy, 0u);
+  EXPECT_EQ(views[0].idle, 1u);
+}
+
 TEST_F(UpstreamPoolTest, FullQueueIsRejectedAtOnceWith503) {
   FakeBackend backend(loop_);
   auto pool = makePool(backend.port, 1, 1);
@@ -203,6 +236,7 @@ TEST_F(UpstreamPoolTest, QueuedRequestPastItsDeadlineGets503AndLeavesTheQueue) {
   EXPECT_EQ(waiter.statuses, std::vector<int>{503});
   EXPECT_EQ(pool->queueLength(), 0u);
   EXPECT_EQ(pool->stats().queueTimeouts, 1u);
+  EXPECT_EQ(pool->stats().error(UpstreamError::QueueTimeout), 1u);
 }
 
 TEST_F(UpstreamPoolTest, CancelledQueuedRequestIsNeverSentNorAnswered) {
@@ -274,6 +308,7 @@ TEST_F(UpstreamPoolTest, RefusedConnectionIsRetriedThenAnswered502) {
   EXPECT_EQ(sink.statuses, std::vector<int>{502});
   EXPECT_EQ(pool->stats().retries, 1u);
   EXPECT_EQ(pool->stats().connectFailures, 2u);
+  EXPECT_EQ(pool->stats().error(UpstreamError::Connect), 2u);
 }
 
 TEST_F(UpstreamPoolTest, SlowBackendGets504AfterTheResponseTimeout) {
@@ -286,6 +321,7 @@ TEST_F(UpstreamPoolTest, SlowBackendGets504AfterTheResponseTimeout) {
   runUntil([&] { return !sink.statuses.empty(); });
   EXPECT_EQ(sink.statuses, std::vector<int>{504});
   EXPECT_EQ(pool->busyWorkers(), 0u);
+  EXPECT_EQ(pool->stats().error(UpstreamError::Timeout), 1u);
 }
 
 }  // namespace

@@ -34,6 +34,24 @@ class ResponseSink {
   ~ResponseSink() = default;
 };
 
+/// Per-request telemetry, filled by the pool and the connection, readable by the sink's
+/// owner when onUpstreamResponse/onUpstreamFailure is called (the Job is still alive then)
+/// and after. Times are core::monotonicMicros(); 0 means "did not happen". Phases:
+///   queue wait    = dispatchedUs - queuedUs   (waiting for a slot, plus failed tries)
+///   upstream time = completedUs - dispatchedUs (the last try: write, app time, read)
+///   time to first byte = firstByteUs - dispatchedUs
+/// A job answered from the queue (503 on queue timeout, all servers down) has
+/// dispatchedUs == 0 and completedUs set.
+struct JobTiming {
+  uint64_t queuedUs = 0;          ///< submitted to the pool
+  uint64_t dispatchedUs = 0;      ///< the last try got a worker slot (connect or reuse began)
+  uint64_t firstByteUs = 0;       ///< first response byte of the last try
+  uint64_t completedUs = 0;       ///< response complete or failure decided
+  std::string server;             ///< address of the server of the last try, as configured
+  uint32_t tries = 0;             ///< sends started (1 + retries)
+  bool reusedConnection = false;  ///< the last try went out on a kept-alive connection
+};
+
 /// A submission's ticket. The pool and the client both hold it; the client calls
 /// UpstreamPool::cancel() when it goes away, which detaches the sink: a queued job
 /// leaves the queue, an in-flight one finishes reading its response (so the worker
@@ -48,8 +66,8 @@ struct Job {
   uint64_t enqueuedMs = 0;  ///< loop time when it entered the queue
   uint64_t deadlineMs = 0;  ///< loop time after which it may no longer wait
   uint64_t dispatchedMs = 0;
-  uint32_t attempts = 0;               ///< sends started so far
   const void* failedServer = nullptr;  ///< where the last attempt failed (a retry avoids it)
+  JobTiming timing;
 };
 
 using JobPtr = std::shared_ptr<Job>;

@@ -23,14 +23,35 @@
 
 namespace doorman::upstream {
 
+/// What went wrong, for doorman_upstream_errors_total{upstream,kind}. Each failed try
+/// counts once (a connect failure that is then retried successfully still counts), and
+/// each request answered by doorman instead of a backend counts once by its reason.
+enum class UpstreamError : uint8_t {
+  Connect,       ///< "connect": refused, unreachable or timed out (per try)
+  Reset,         ///< "reset": EOF/reset before any response byte (per try)
+  Timeout,       ///< "timeout": timeouts.response passed (per try)
+  BadResponse,   ///< "bad_response": unparsable, ambiguous or cut short (per try)
+  TooLarge,      ///< "too_large": response over the size limit or memory budget (per try)
+  QueueFull,     ///< "queue_full": rejected at once, queue.max reached (per request)
+  QueueTimeout,  ///< "queue_timeout": waited queue.timeout without a slot (per request)
+  Overloaded,    ///< "overloaded": admission control, predicted wait > timeout (per request)
+  Unavailable,   ///< "unavailable": every server down and the deadline passed (per request)
+};
+inline constexpr size_t kUpstreamErrorKinds = 9;
+/// The metric label of `kind` ("connect", "reset", ...).
+const char* upstreamErrorName(UpstreamError kind) noexcept;
+
 struct PoolStats {
   uint64_t requests = 0;  ///< submissions accepted
   uint64_t rejectedQueueFull = 0;
   uint64_t queueTimeouts = 0;
-  uint64_t retries = 0;
+  uint64_t retries = 0;  ///< tries after the first (doorman_upstream_retries_total)
   uint64_t connectFailures = 0;
   uint64_t failures = 0;  ///< jobs answered 502/504
   uint64_t connectionsOpened = 0;
+  uint64_t errors[kUpstreamErrorKinds] = {};  ///< indexed by UpstreamError
+
+  uint64_t error(UpstreamError kind) const noexcept { return errors[static_cast<size_t>(kind)]; }
 };
 
 class UpstreamPool final : private uv::TimerListener {
@@ -64,6 +85,15 @@ class UpstreamPool final : private uv::TimerListener {
   uint32_t totalWorkers() const noexcept;
   const PoolStats& stats() const noexcept { return stats_; }
 
+  /// One server's slots as the metrics see them (doorman_upstream_workers{state}).
+  struct ServerView {
+    std::string address;  ///< as configured
+    uint32_t workers = 0;
+    uint32_t busy = 0;  ///< slots with a request in flight
+    uint32_t idle = 0;  ///< kept-alive connections waiting for a request
+  };
+  std::vector<ServerView> serverViews() const;
+
  private:
   struct Server;
   UpstreamPool(uv::Loop& loop, const config::Upstream& config, core::MemoryBudget* budget,
@@ -85,6 +115,7 @@ class UpstreamPool final : private uv::TimerListener {
   void discard(Server& server, UpstreamConnection& connection);
   void deliverFailure(const JobPtr& job, int status, const std::string& reason,
                       uint64_t retryAfter);
+  void countError(UpstreamError kind) noexcept { ++stats_.errors[static_cast<size_t>(kind)]; }
 
   uv::Loop& loop_;
   const config::Upstream config_;
