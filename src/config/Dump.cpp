@@ -95,6 +95,7 @@ void emitStatic(YAML::Emitter& out, const StaticRoute& files) {
   for (const std::string& name : files.index) out << YAML::DoubleQuoted << name;
   out << YAML::EndSeq;
   out << YAML::Key << "follow_symlinks" << YAML::Value << files.followSymlinks;
+  out << YAML::Key << "precompressed" << YAML::Value << files.precompressed;
   out << YAML::EndMap;
 }
 

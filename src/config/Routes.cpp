@@ -76,6 +76,7 @@ void readStatic(Context& ctx, const Value& v, std::optional<StaticRoute>& out) {
           {"immutable", [&](const Value& x) { readBool(ctx, x, files.immutable); }},
           {"index", [&](const Value& x) { readIndex(ctx, x, files.index); }},
           {"follow_symlinks", [&](const Value& x) { readBool(ctx, x, files.followSymlinks); }},
+          {"precompressed", [&](const Value& x) { readBool(ctx, x, files.precompressed); }},
       });
   if (!isMap) return;
   if (!hasRoot && !ctx.failed(v.path + ".root"))

@@ -131,6 +131,8 @@ void prepare(Job& job, const config::Route& route, const http::Request& request)
   in.trailingSlash = path.trailingSlash;
   in.followSymlinks = files.followSymlinks;
   in.index = files.index;
+  in.precompressed = files.precompressed;
+  in.codings = job.conditions.codings;
   if (!files.followSymlinks) {
     auto cached = job.shared->roots.find(files.root);
     if (cached != job.shared->roots.end() &&

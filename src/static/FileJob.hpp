@@ -8,6 +8,7 @@
 #include <memory>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "FileLookup.hpp"
 #include "FileResponse.hpp"
@@ -63,8 +64,8 @@ struct Job {
   LookupOutput lookupOut;  ///< worker writes
 
   int fd = -1;  ///< the open file between Lookup and Read (worker closes it in Read)
-  uint64_t offset = 0;
-  uint64_t length = 0;
+  std::vector<BodyPart> parts;  ///< worker reads: the planned body
+  std::string tail;
   std::string data;       ///< worker writes: the bytes read
   int readError = 0;      ///< worker writes
   uint64_t reserved = 0;  ///< budget bytes held for `data`

@@ -76,6 +76,52 @@ int openChecked(const std::string& path, const LookupInput& in, const std::strin
   return fd >= 0 ? fd : -errno;
 }
 
+void takeStat(const struct stat& st, LookupOutput& out) noexcept {
+  out.size = static_cast<uint64_t>(st.st_size);
+  out.mtime = static_cast<int64_t>(st.st_mtim.tv_sec);
+  out.mtimeNs = static_cast<int64_t>(st.st_mtim.tv_nsec);
+  out.dev = static_cast<uint64_t>(st.st_dev);
+  out.ino = static_cast<uint64_t>(st.st_ino);
+}
+
+/// With `out` holding the open file `path`: swaps in the best pre-compressed sibling the
+/// client accepts (same symlink rules), and notes whether any sibling exists (Vary).
+void findSibling(const std::string& path, const LookupInput& in, const std::string& rootReal,
+                 LookupOutput& out) {
+  if (!in.precompressed) {
+    return;
+  }
+  bool tried[kCodingCount] = {};
+  for (size_t i = 0; i < in.codings.count; ++i) {
+    Coding coding = in.codings.order[i];
+    tried[static_cast<size_t>(coding)] = true;
+    int fd = openChecked(path + std::string(codingSuffix(coding)), in, rootReal);
+    if (fd < 0) {
+      continue;  // no such sibling (or a refused one): the next, or the file itself
+    }
+    struct stat st {};
+    if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+      ::close(fd);
+      continue;
+    }
+    ::close(out.fd);
+    out.fd = fd;
+    takeStat(st, out);
+    out.coding = coding;
+    out.hasVariants = true;
+    return;
+  }
+  for (Coding coding : {Coding::Br, Coding::Gzip}) {
+    struct stat st {};
+    if (!tried[static_cast<size_t>(coding)] &&
+        ::stat((path + std::string(codingSuffix(coding))).c_str(), &st) == 0 &&
+        S_ISREG(st.st_mode)) {
+      out.hasVariants = true;
+      return;
+    }
+  }
+}
+
 /// Tries the index files of directory `dir`; fills `out`.
 void lookupIndex(const std::string& dir, const LookupInput& in, const std::string& rootReal,
                  LookupOutput& out) {
@@ -105,9 +151,9 @@ void lookupIndex(const std::string& dir, const LookupInput& in, const std::strin
     }
     out.outcome = LookupOutcome::File;
     out.fd = fd;
-    out.size = static_cast<uint64_t>(st.st_size);
-    out.mtime = static_cast<int64_t>(st.st_mtim.tv_sec);
+    takeStat(st, out);
     out.name = name;
+    findSibling(dir + "/" + name, in, rootReal, out);
     return;
   }
   out.outcome = LookupOutcome::NotFound;
@@ -146,10 +192,10 @@ void lookup(const LookupInput& in, LookupOutput& out) {
   if (S_ISREG(st.st_mode) && !in.trailingSlash) {
     out.outcome = LookupOutcome::File;
     out.fd = fd;
-    out.size = static_cast<uint64_t>(st.st_size);
-    out.mtime = static_cast<int64_t>(st.st_mtim.tv_sec);
+    takeStat(st, out);
     size_t slash = in.relative.rfind('/');
     out.name = slash == std::string::npos ? in.relative : in.relative.substr(slash + 1);
+    findSibling(path, in, rootReal, out);
     return;
   }
   ::close(fd);
@@ -179,25 +225,41 @@ void lookupFile(const LookupInput& in, LookupOutput& out) noexcept {
   }
 }
 
-int readAndClose(int fd, uint64_t offset, uint64_t length, std::string& out) noexcept {
+int readAndClose(int fd, const std::vector<BodyPart>& parts, const std::string& tail,
+                 std::string& out) noexcept {
   int err = 0;
   try {
-    out.resize(length);
+    uint64_t total = tail.size();
+    for (const BodyPart& part : parts) {
+      total += part.head.size() + part.length;
+    }
+    out.clear();
+    out.reserve(total);
   } catch (const std::bad_alloc&) {
     err = ENOMEM;
   }
-  uint64_t done = 0;
-  while (err == 0 && done < length) {
-    ssize_t n = ::pread(fd, out.data() + done, length - done, static_cast<off_t>(offset + done));
-    if (n < 0) {
-      if (errno != EINTR) {
-        err = errno;
+  for (size_t i = 0; err == 0 && i < parts.size(); ++i) {
+    const BodyPart& part = parts[i];
+    out.append(part.head);  // fits: reserved above
+    size_t start = out.size();
+    out.resize(start + part.length);
+    uint64_t done = 0;
+    while (err == 0 && done < part.length) {
+      ssize_t n = ::pread(fd, out.data() + start + done, part.length - done,
+                          static_cast<off_t>(part.offset + done));
+      if (n < 0) {
+        if (errno != EINTR) {
+          err = errno;
+        }
+      } else if (n == 0) {
+        err = EIO;  // the file shrank since fstat: the promised length cannot be sent
+      } else {
+        done += static_cast<uint64_t>(n);
       }
-    } else if (n == 0) {
-      err = EIO;  // the file shrank since fstat: the promised length cannot be sent
-    } else {
-      done += static_cast<uint64_t>(n);
     }
+  }
+  if (err == 0) {
+    out.append(tail);
   }
   ::close(fd);
   return err;

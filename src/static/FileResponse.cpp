@@ -1,5 +1,9 @@
 #include "FileResponse.hpp"
 
+#include <atomic>
+#include <cstdio>
+#include <random>
+
 #include "doorman/http/Serializer.hpp"
 #include "doorman/static/Range.hpp"
 #include "doorman/static/Validators.hpp"
@@ -47,8 +51,37 @@ bool ifRangeHolds(const std::string& value, const std::string& etag, int64_t mti
   return date && *date == mtime;  // a date validator must match exactly
 }
 
+/// RFC 9110 13.1.4: the precondition fails when the file changed after the date; an
+/// invalid date is ignored.
+bool unmodifiedSinceFails(const std::string& value, int64_t mtime) {
+  std::optional<int64_t> date = parseHttpDate(value);
+  return date && mtime > *date;
+}
+
+/// A boundary nobody can predict (so a file cannot contain it on purpose): a per-process
+/// random prefix and a counter.
+std::string multipartBoundary() {
+  static const uint64_t seed = [] {
+    std::random_device device;
+    return (static_cast<uint64_t>(device()) << 32) ^ device();
+  }();
+  static std::atomic<uint64_t> counter{0};
+  char buf[48];
+  int n = std::snprintf(buf, sizeof buf, "%016llx%08llx", static_cast<unsigned long long>(seed),
+                        static_cast<unsigned long long>(counter.fetch_add(1) & 0xffffffffu));
+  return std::string(buf, n > 0 ? static_cast<size_t>(n) : 0);
+}
+
+std::string contentRange(const ByteRange& range, uint64_t size) {
+  return "bytes " + std::to_string(range.first) + "-" + std::to_string(range.last()) + "/" +
+         std::to_string(size);
+}
+
 void addValidators(http::Response& response, const std::string& etag, int64_t mtime,
-                   const CachePolicy& policy) {
+                   const CachePolicy& policy, bool vary) {
+  if (vary) {
+    response.headers.add("Vary", "Accept-Encoding");
+  }
   response.headers.add("ETag", etag);
   response.headers.add("Last-Modified", http::formatHttpDate(mtime));
   std::string cacheControl = cacheControlValue(policy);
@@ -66,6 +99,11 @@ Conditions Conditions::from(const http::Request& request) {
   c.ifModifiedSince = firstValue(request.headers, "If-Modified-Since");
   c.range = firstValue(request.headers, "Range");
   c.ifRange = firstValue(request.headers, "If-Range");
+  c.ifMatch = joinedValues(request.headers, "If-Match");
+  c.ifUnmodifiedSince = firstValue(request.headers, "If-Unmodified-Since");
+  if (std::optional<std::string> accept = joinedValues(request.headers, "Accept-Encoding")) {
+    c.codings = preferredCodings(*accept);
+  }
   return c;
 }
 
@@ -81,11 +119,32 @@ std::string cacheControlValue(const CachePolicy& policy) {
   return value;
 }
 
+uint64_t FilePlan::bodySize() const noexcept {
+  uint64_t total = tail.size();
+  for (const BodyPart& part : parts) {
+    total += part.head.size() + part.length;
+  }
+  return total;
+}
+
 FilePlan planFileResponse(const FileFacts& file, const Conditions& conditions,
                           const CachePolicy& policy) {
   FilePlan plan;
   http::Response& response = plan.response;
-  const std::string etag = makeEtag(file.mtime, file.size);
+  const std::string etag = makeEtag(file.mtime, file.size, codingName(file.coding));
+  const bool vary = file.hasVariants;
+
+  bool failed = false;
+  if (conditions.ifMatch) {
+    failed = !ifMatchHits(*conditions.ifMatch, etag);
+  } else if (conditions.ifUnmodifiedSince) {
+    failed = unmodifiedSinceFails(*conditions.ifUnmodifiedSince, file.mtime);
+  }
+  if (failed) {
+    response = http::makeErrorResponse(412);
+    addValidators(response, etag, file.mtime, policy, vary);
+    return plan;
+  }
 
   bool notModified = false;
   if (conditions.ifNoneMatch) {
@@ -95,7 +154,7 @@ FilePlan planFileResponse(const FileFacts& file, const Conditions& conditions,
   }
   if (notModified) {
     response.status = 304;
-    addValidators(response, etag, file.mtime, policy);
+    addValidators(response, etag, file.mtime, policy, vary);
     return plan;
   }
 
@@ -111,17 +170,37 @@ FilePlan planFileResponse(const FileFacts& file, const Conditions& conditions,
     return plan;
   }
 
-  response.headers.add("Content-Type", std::string(file.contentType));
+  const bool multipart = range.kind == RangeKind::Satisfiable && range.ranges.size() > 1;
+  const std::string boundary = multipart ? multipartBoundary() : std::string();
+  if (multipart) {
+    response.headers.add("Content-Type", "multipart/byteranges; boundary=" + boundary);
+  } else {
+    response.headers.add("Content-Type", std::string(file.contentType));
+  }
+  if (file.coding != Coding::Identity) {
+    response.headers.add("Content-Encoding", std::string(codingName(file.coding)));
+  }
   response.headers.add("Accept-Ranges", "bytes");
-  addValidators(response, etag, file.mtime, policy);
+  addValidators(response, etag, file.mtime, policy, vary);
   if (range.kind == RangeKind::Satisfiable) {
     response.status = 206;
-    response.headers.add("Content-Range", "bytes " + std::to_string(range.range.first) + "-" +
-                                              std::to_string(range.range.last()) + "/" +
-                                              std::to_string(file.size));
-    plan.readBody = true;
-    plan.offset = range.range.first;
-    plan.length = range.range.length;
+    if (range.ranges.size() == 1) {
+      response.headers.add("Content-Range", contentRange(range.range, file.size));
+      plan.parts.push_back({std::string(), range.range.first, range.range.length});
+      return plan;
+    }
+    // RFC 9110 14.6: each part names its own type and range.
+    for (const ByteRange& r : range.ranges) {
+      std::string head = plan.parts.empty() ? "--" : "\r\n--";
+      head.append(boundary);
+      head.append("\r\nContent-Type: ");
+      head.append(file.contentType);
+      head.append("\r\nContent-Range: ");
+      head.append(contentRange(r, file.size));
+      head.append("\r\n\r\n");
+      plan.parts.push_back({std::move(head), r.first, r.length});
+    }
+    plan.tail = "\r\n--" + boundary + "--\r\n";
     return plan;
   }
   response.status = 200;
@@ -130,8 +209,9 @@ FilePlan planFileResponse(const FileFacts& file, const Conditions& conditions,
     response.headers.add("Content-Length", std::to_string(file.size));
     return plan;
   }
-  plan.readBody = file.size > 0;
-  plan.length = file.size;
+  if (file.size > 0) {
+    plan.parts.push_back({std::string(), 0, file.size});
+  }
   return plan;
 }
 

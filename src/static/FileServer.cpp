@@ -41,7 +41,7 @@ void workCb(uv_work_t* req) {
       detail::lookupFile(job->lookupIn, job->lookupOut);
       break;
     case Stage::Read:
-      job->readError = detail::readAndClose(job->fd, job->offset, job->length, job->data);
+      job->readError = detail::readAndClose(job->fd, job->parts, job->tail, job->data);
       job->fd = -1;  // closed by readAndClose
       break;
   }
@@ -96,25 +96,27 @@ void answerNotFound(Job& job) {
 
 void afterLookupFile(std::unique_ptr<Job> job) {
   const detail::LookupOutput& found = job->lookupOut;
-  detail::FileFacts facts{found.size, found.mtime, mimeTypeFor(found.name)};
+  detail::FileFacts facts{found.size, found.mtime, mimeTypeFor(found.name), found.coding,
+                          found.hasVariants};
   detail::FilePlan plan = detail::planFileResponse(facts, job->conditions, job->policy);
   job->response = std::move(plan.response);
-  if (!plan.readBody) {
+  if (!plan.hasBody()) {
     job->closeFile();
     deliver(*job);
     return;
   }
   // Reserve the body's blocks before reading, so a refused budget costs no I/O.
-  if (!job->reserve(plan.length)) {
+  const uint64_t bodySize = plan.bodySize();
+  if (!job->reserve(bodySize)) {
     job->closeFile();
     LOG_WARN("static: %s: memory budget refused %llu bytes", job->rawPath.c_str(),
-             static_cast<unsigned long long>(plan.length));
+             static_cast<unsigned long long>(bodySize));
     answerError(*job, 503);
     return;
   }
   job->stage = Stage::Read;
-  job->offset = plan.offset;
-  job->length = plan.length;
+  job->parts = std::move(plan.parts);
+  job->tail = std::move(plan.tail);
   queue(std::move(job));
 }
 
@@ -212,6 +214,7 @@ FileServer::FileServer(uv::Loop& loop, core::MemoryBudget* budget) : impl_(new I
   impl_->shared = std::make_shared<detail::Shared>();
   impl_->shared->loop = &loop;
   impl_->shared->budget = budget;
+  (void)MimeTypes::system();  // read /etc/mime.types now, not on the first request
 }
 
 FileServer::~FileServer() {

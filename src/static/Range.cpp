@@ -1,6 +1,8 @@
 #include "doorman/static/Range.hpp"
 
+#include <algorithm>
 #include <limits>
+#include <utility>
 
 namespace doorman::statics {
 namespace {
@@ -101,30 +103,62 @@ RangeRequest parseSpec(std::string_view spec, uint64_t size) noexcept {
 
 }  // namespace
 
-RangeRequest parseRange(std::string_view value, uint64_t size) noexcept {
+RangeRequest parseRange(std::string_view value, uint64_t size) {
   size_t eq = value.find('=');
   if (eq == std::string_view::npos || !isBytesUnit(trimOws(value.substr(0, eq)))) {
     return {};
   }
   std::string_view specs = value.substr(eq + 1);
-  std::string_view only;
+  RangeRequest out;
   size_t nonEmpty = 0;
+  bool ordered = true;
   while (true) {
     size_t comma = specs.find(',');
     std::string_view element = trimOws(specs.substr(0, comma));
     if (!element.empty()) {
-      ++nonEmpty;
-      only = element;
+      if (++nonEmpty > kMaxRanges) {
+        return {};
+      }
+      RangeRequest one = parseSpec(element, size);
+      if (one.kind == RangeKind::Ignore) {
+        return {};  // one malformed element spoils the header (RFC 9110 14.2)
+      }
+      if (one.kind == RangeKind::Satisfiable) {
+        if (!out.ranges.empty() && one.range.first <= out.ranges.back().last() + 1) {
+          ordered = false;  // overlaps, touches or goes back: coalesce below
+        }
+        out.ranges.push_back(one.range);
+      }
     }
     if (comma == std::string_view::npos) {
       break;
     }
     specs.remove_prefix(comma + 1);
   }
-  if (nonEmpty != 1) {
-    return {};  // none, or several ranges (multipart comes later)
+  if (nonEmpty == 0) {
+    return {};
   }
-  return parseSpec(only, size);
+  if (out.ranges.empty()) {
+    out.kind = RangeKind::Unsatisfiable;
+    return out;
+  }
+  if (!ordered) {
+    std::sort(out.ranges.begin(), out.ranges.end(),
+              [](const ByteRange& a, const ByteRange& b) { return a.first < b.first; });
+    std::vector<ByteRange> merged;
+    for (const ByteRange& r : out.ranges) {
+      if (!merged.empty() && r.first <= merged.back().last() + 1) {
+        uint64_t end = std::max(merged.back().last(), r.last());
+        merged.back().length = end - merged.back().first + 1;
+      } else {
+        merged.push_back(r);
+      }
+    }
+    out.ranges = std::move(merged);
+  }
+  out.kind = RangeKind::Satisfiable;
+  out.range = out.ranges.front();
+  return out;
 }
 
 }  // namespace doorman::statics

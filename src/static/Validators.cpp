@@ -177,20 +177,20 @@ bool valid(const Civil& c) noexcept {
 
 }  // namespace
 
-std::string makeEtag(int64_t mtimeSeconds, uint64_t size) {
-  char buf[48];
-  int n =
-      std::snprintf(buf, sizeof buf, "\"%llx-%llx\"", static_cast<unsigned long long>(mtimeSeconds),
-                    static_cast<unsigned long long>(size));
+std::string makeEtag(int64_t mtimeSeconds, uint64_t size, std::string_view coding) {
+  char buf[64];
+  int n = std::snprintf(buf, sizeof buf, "\"%llx-%llx%s%.*s\"",
+                        static_cast<unsigned long long>(mtimeSeconds),
+                        static_cast<unsigned long long>(size), coding.empty() ? "" : "-",
+                        static_cast<int>(coding.size() > 16 ? 16 : coding.size()), coding.data());
   return std::string(buf, n > 0 ? static_cast<size_t>(n) : 0);
 }
 
-bool ifNoneMatchHits(std::string_view fieldValue, std::string_view etag) noexcept {
-  std::string_view s = skipOws(fieldValue);
-  if (s.substr(0, 1) == "*" && skipOws(s.substr(1)).empty()) {
-    return true;
-  }
-  std::string_view wanted = opaque(etag);
+namespace {
+
+/// Walks an entity-tag list ("*" handled by the callers); true when `matches` accepts a tag.
+template <typename Match>
+bool listHas(std::string_view s, Match matches) noexcept {
   while (true) {
     s = skipOws(s);
     while (!s.empty() && s.front() == ',') {
@@ -203,7 +203,7 @@ bool ifNoneMatchHits(std::string_view fieldValue, std::string_view etag) noexcep
     if (!takeEntityTag(s, tag)) {
       return false;
     }
-    if (opaque(tag) == wanted) {
+    if (matches(tag)) {
       return true;
     }
     s = skipOws(s);
@@ -211,6 +211,28 @@ bool ifNoneMatchHits(std::string_view fieldValue, std::string_view etag) noexcep
       return false;
     }
   }
+}
+
+bool isStar(std::string_view s) noexcept {
+  s = skipOws(s);
+  return s.substr(0, 1) == "*" && skipOws(s.substr(1)).empty();
+}
+
+}  // namespace
+
+bool ifNoneMatchHits(std::string_view fieldValue, std::string_view etag) noexcept {
+  if (isStar(fieldValue)) {
+    return true;
+  }
+  std::string_view wanted = opaque(etag);
+  return listHas(fieldValue, [&](std::string_view tag) { return opaque(tag) == wanted; });
+}
+
+bool ifMatchHits(std::string_view fieldValue, std::string_view etag) noexcept {
+  if (isStar(fieldValue)) {
+    return true;
+  }
+  return listHas(fieldValue, [&](std::string_view tag) { return strongEtagMatch(tag, etag); });
 }
 
 bool strongEtagMatch(std::string_view a, std::string_view b) noexcept {

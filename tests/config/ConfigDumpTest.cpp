@@ -44,7 +44,7 @@ upstreams:
   api-2:
     servers: [{address: "localhost:9000"}]
 routes:
-  - {prefix: /static/, static: {root: /srv/static, max_age: 0s, immutable: true, index: [], follow_symlinks: true}}
+  - {prefix: /static/, static: {root: /srv/static, max_age: 0s, immutable: true, index: [], follow_symlinks: true, precompressed: false}}
   - {prefix: /api/, host: API.Example.com, upstream: api-2, queue_timeout: 1s}
   - {prefix: /, upstream: app, static: {root: /srv/public, index: [a.html, b.html]}}
 access_log: {path: /var/log/doorman/access.log, format: json}

@@ -116,7 +116,7 @@ upstreams:
   api:
     servers: [{address: "localhost:9000"}]
 routes:
-  - {prefix: /static/, static: {root: /srv/static, max_age: 1h, immutable: true, index: [index.html, index.htm], follow_symlinks: true}}
+  - {prefix: /static/, static: {root: /srv/static, max_age: 1h, immutable: true, index: [index.html, index.htm], follow_symlinks: true, precompressed: false}}
   - {prefix: /api/, host: API.Example.com, upstream: api, queue_timeout: 1s}
   - {prefix: /, upstream: app, static: {root: /srv/public}}
 access_log: {path: /var/log/doorman/access.log, format: json}
@@ -166,6 +166,7 @@ group: www-data
   EXPECT_TRUE(files.immutable);
   EXPECT_EQ(files.index, (std::vector<std::string>{"index.html", "index.htm"}));
   EXPECT_TRUE(files.followSymlinks);
+  EXPECT_FALSE(files.precompressed);
   EXPECT_FALSE(c.routes[0].upstream);
   EXPECT_EQ(c.routes[1].host, "api.example.com");
   EXPECT_EQ(c.routes[1].queueTimeout, Millis{1'000});

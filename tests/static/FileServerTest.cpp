@@ -140,10 +140,10 @@ TEST_F(StaticFileServer, UnsatisfiableRangesGive416) {
   EXPECT_EQ(get("/static/empty.txt", {{"Range", "bytes=-5"}}).status, 416);
 }
 
-TEST_F(StaticFileServer, MultipleOrMalformedRangesAreIgnored) {
-  Answer multi = get("/static/hello.txt", {{"Range", "bytes=0-1,4-5"}});
-  EXPECT_EQ(multi.status, 200);
-  EXPECT_EQ(multi.body, kHello);
+TEST_F(StaticFileServer, MalformedRangesAreIgnored) {
+  Answer bad = get("/static/hello.txt", {{"Range", "bytes=0-1,x-5"}});
+  EXPECT_EQ(bad.status, 200);
+  EXPECT_EQ(bad.body, kHello);
   EXPECT_EQ(get("/static/hello.txt", {{"Range", "bytes=5-1"}}).status, 200);
   EXPECT_EQ(get("/static/hello.txt", {{"Range", "lines=1-2"}}).status, 200);
 }

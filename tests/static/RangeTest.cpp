@@ -36,12 +36,51 @@ TEST(StaticRange, UnsatisfiableRanges) {
   EXPECT_EQ(parseRange("bytes=99999999999999999999999-", 14).kind, RangeKind::Unsatisfiable);
 }
 
-TEST(StaticRange, IgnoresMalformedOtherUnitsAndSeveralRanges) {
+TEST(StaticRange, IgnoresMalformedValuesAndOtherUnits) {
   for (std::string_view value :
        {"", "bytes", "bytes=", "bytes=-", "bytes=a-b", "bytes=5-1", "bytes=1-2-3", "bytes= 1 -2",
-        "items=0-1", "bytes=0-1,3-4", "bytes=0-1, -2", "bytes=+1-2", "bytes=0x1-2"}) {
+        "items=0-1", "bytes=0-1,x", "bytes=0-1, 5-3", "bytes=+1-2", "bytes=0x1-2", "bytes=,,"}) {
     EXPECT_EQ(parseRange(value, 14).kind, RangeKind::Ignore) << value;
   }
+}
+
+struct MultiCase {
+  std::string_view value;
+  std::vector<ByteRange> expected;  ///< empty: Unsatisfiable
+};
+
+TEST(StaticRange, SeveralRangesKeepTheirOrderOrAreCoalesced) {
+  const MultiCase cases[] = {
+      {"bytes=0-1,4-5", {{0, 2}, {4, 2}}},
+      {"bytes=0-1, -2", {{0, 2}, {12, 2}}},
+      {"bytes=10-11,0-1", {{0, 2}, {10, 2}}},           // out of order: sorted
+      {"bytes=0-5,3-8", {{0, 9}}},                      // overlapping: merged
+      {"bytes=0-1,2-3", {{0, 4}}},                      // touching: merged
+      {"bytes=0-,0-,0-,0-", {{0, 14}}},                 // amplification attempt: one range
+      {"bytes=0-1,20-30", {{0, 2}}},                    // an unsatisfiable part is dropped
+      {"bytes=20-30,40-", {}},                          // none satisfiable: 416
+      {"bytes=1-1,3-3,5-5", {{1, 1}, {3, 1}, {5, 1}}},  // apart: kept as asked
+  };
+  for (const auto& c : cases) {
+    RangeRequest r = parseRange(c.value, 14);
+    if (c.expected.empty()) {
+      EXPECT_EQ(r.kind, RangeKind::Unsatisfiable) << c.value;
+      continue;
+    }
+    ASSERT_EQ(r.kind, RangeKind::Satisfiable) << c.value;
+    EXPECT_EQ(r.ranges, c.expected) << c.value;
+    EXPECT_EQ(r.range, c.expected.front()) << c.value;
+  }
+}
+
+TEST(StaticRange, TooManyRangesAreIgnored) {
+  std::string value = "bytes=";
+  for (size_t i = 0; i <= kMaxRanges; ++i) {
+    value += (i == 0 ? "" : ",") + std::to_string(i * 2) + "-" + std::to_string(i * 2);
+  }
+  EXPECT_EQ(parseRange(value, 1000).kind, RangeKind::Ignore);
+  value = value.substr(0, value.rfind(','));
+  EXPECT_EQ(parseRange(value, 1000).ranges.size(), kMaxRanges);
 }
 
 }  // namespace

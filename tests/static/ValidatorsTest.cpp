@@ -11,6 +11,19 @@ namespace {
 TEST(StaticValidators, EtagIsHexMtimeDashHexSize) {
   EXPECT_EQ(makeEtag(1700000000, 14), "\"6553f100-e\"");
   EXPECT_EQ(makeEtag(0, 0), "\"0-0\"");
+  EXPECT_EQ(makeEtag(1700000000, 14, "br"), "\"6553f100-e-br\"");
+  EXPECT_EQ(makeEtag(1700000000, 14, "gzip"), "\"6553f100-e-gzip\"");
+}
+
+TEST(StaticValidators, IfMatchUsesStrongComparison) {
+  const std::string etag = "\"abc-1\"";
+  EXPECT_TRUE(ifMatchHits("\"abc-1\"", etag));
+  EXPECT_TRUE(ifMatchHits("\"x\", \"abc-1\"", etag));
+  EXPECT_TRUE(ifMatchHits("*", etag));
+  EXPECT_FALSE(ifMatchHits("W/\"abc-1\"", etag)) << "a weak tag never matches strongly";
+  EXPECT_FALSE(ifMatchHits("\"abc-2\"", etag));
+  EXPECT_FALSE(ifMatchHits("", etag));
+  EXPECT_FALSE(ifMatchHits("junk, \"abc-1\"", etag));
 }
 
 TEST(StaticValidators, IfNoneMatchUsesWeakComparison) {
@@ -80,7 +93,7 @@ TEST(StaticMimeTypes, KnowsTheCommonWebTypes) {
 
 TEST(StaticMimeTypes, UnknownOrMissingExtensionsAreOctetStream) {
   EXPECT_EQ(mimeTypeFor("README"), "application/octet-stream");
-  EXPECT_EQ(mimeTypeFor("archive.tar.zst"), "application/octet-stream");
+  EXPECT_EQ(mimeTypeFor("archive.doorman-unknown"), "application/octet-stream");
   EXPECT_EQ(mimeTypeFor("trailing."), "application/octet-stream");
   EXPECT_EQ(mimeTypeFor("dir.html/file"), "application/octet-stream");
   EXPECT_EQ(mimeTypeFor(""), "application/octet-stream");

@@ -93,6 +93,7 @@ struct StaticRoute {
   bool immutable = false;                        ///< routes[].static.immutable
   std::vector<std::string> index{"index.html"};  ///< routes[].static.index
   bool followSymlinks = false;                   ///< routes[].static.follow_symlinks (out of root)
+  bool precompressed = true;  ///< routes[].static.precompressed (.br/.gz siblings)
 
   bool operator==(const StaticRoute&) const = default;
 };

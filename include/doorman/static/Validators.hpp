@@ -8,8 +8,14 @@
 
 namespace doorman::statics {
 
-/// The strong ETag of a file: "\"<hex mtime seconds>-<hex size>\"" (nginx's form).
-std::string makeEtag(int64_t mtimeSeconds, uint64_t size);
+/// The strong ETag of a file: "\"<hex mtime seconds>-<hex size>\"" (nginx's form), with
+/// "-<coding>" before the closing quote for a pre-compressed sibling ("\"...-br\""), so
+/// each encoding of a resource has its own tag.
+std::string makeEtag(int64_t mtimeSeconds, uint64_t size, std::string_view coding = {});
+
+/// If-Match (RFC 9110 13.1.1): true when the field value is "*" or lists an entity tag
+/// that *strongly* matches `etag`. A malformed element ends the list.
+bool ifMatchHits(std::string_view fieldValue, std::string_view etag) noexcept;
 
 /// If-None-Match (RFC 9110 13.1.2): true when the field value is "*" or lists an entity
 /// tag that *weakly* matches `etag` (W/ prefixes ignored on both sides). A malformed
