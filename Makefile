@@ -30,7 +30,10 @@ FORMAT_DIRS = src include tests integration
 banner = @echo; echo "==> $(1)"
 
 .PHONY: help deps deps-bench build release asan clang-build run test test-dev test-asan \
-	format format-check clean
+	format format-check clean bench bench-instructions
+
+# Arguments for bench/run.py, e.g. BENCH_ARGS="--quick --scenario 1"
+BENCH_ARGS ?=
 
 help:
 	@echo "make deps         install missing Debian packages (build + test groups)"
@@ -43,6 +46,9 @@ help:
 	@echo "make clang-build  warning-free build with clang++-14 (build/clang)"
 	@echo "make format       clang-format -i on $(FORMAT_DIRS)"
 	@echo "make format-check clang-format --dry-run --Werror on $(FORMAT_DIRS)"
+	@echo "make bench        doorman, nginx, HAProxy and h2o side by side (bench/, ~25 min;"
+	@echo "                  BENCH_ARGS=\"--quick\" for a few seconds per case, --scenario N for one)"
+	@echo "make bench-instructions  instructions per request under callgrind (docs/PERFORMANCE.md)"
 	@echo "make clean        remove build/"
 
 deps:
@@ -102,6 +108,19 @@ format-check: deps
 	if [[ -z "$$files" ]]; then echo "no *.cpp/*.hpp files"; exit 0; fi; \
 	$(CLANG_FORMAT) --dry-run --Werror $$files; \
 	echo "$$(wc -w <<<"$$files") files formatted correctly"
+
+# Not part of `make test`: it needs the bench packages, both cores and a quiet machine.
+bench: deps deps-bench
+	$(call banner,release build of doorman)
+	cmake --preset release
+	cmake --build --preset release --target doorman
+	$(call banner,benchmark)
+	/usr/bin/python3 bench/run.py $(BENCH_ARGS)
+
+bench-instructions: deps deps-bench
+	cmake --preset release
+	cmake --build --preset release --target doorman
+	/usr/bin/python3 bench/instructions.py $(BENCH_ARGS)
 
 clean:
 	rm -rf build

@@ -1,0 +1,1 @@
+"""doorman's benchmark harness (bench/run.py is the entry point)."""
