@@ -46,7 +46,7 @@ def parse_args():
 
 def git_describe():
     try:
-        return subprocess.run(["git", "-C", REPO, "log", "-1", "--format=%h %s"],
+        return subprocess.run(["git", "-C", REPO, "log", "-1", "--format=%h %<(60,trunc)%s"],
                               capture_output=True, text=True).stdout.strip()
     except OSError:
         return "?"
