@@ -4,6 +4,7 @@
 // connection stays usable. After each, doorman still serves a normal request and its
 // file descriptors come back to the baseline (a leak is a bug).
 
+#include <chrono>
 #include <string>
 
 #include "harness/Backends.hpp"
@@ -26,11 +27,14 @@ class ErrorsTest : public IntegrationTest {
   DoormanConfig makeConfig() {
     DoormanConfig config = DoormanConfig::forBackend(gunicorn_.address(), 1);
     config.upstreams[0].responseTimeout = "1s";
+    config.upstreams[0].queueTimeout = "2s";
     UpstreamSpec deadUnix;
     deadUnix.name = "dead_unix";
+    deadUnix.queueTimeout = "1s";
     deadUnix.servers.push_back({"unix:" + dir_.file("nobody-listens.sock"), 1});
     UpstreamSpec deadTcp;
     deadTcp.name = "dead_tcp";
+    deadTcp.queueTimeout = "1s";
     deadTcp.servers.push_back({loopback(freeTcpPort()), 1});
     config.upstreams.push_back(deadUnix);
     config.upstreams.push_back(deadTcp);
@@ -55,12 +59,13 @@ class ErrorsTest : public IntegrationTest {
 
   /// Sends `raw`, expects `status` without Connection: close, and the same connection then
   /// serves GET /hello.
-  void expectAnsweredAndKeptAlive(const std::string& raw, int status) {
+  void expectAnsweredAndKeptAlive(const std::string& raw, int status, bool retryAfter = false) {
     HttpClient client(doorman_.address());
     ASSERT_TRUE(client.send(raw)) << client.error();
     auto response = client.readResponse(milliseconds(15000));
     ASSERT_TRUE(response) << client.error();
     EXPECT_EQ(response->status, status);
+    EXPECT_EQ(response->header("Retry-After").has_value(), retryAfter);
     EXPECT_FALSE(response->connectionClose());
     ASSERT_TRUE(client.send(httpGet("/hello"))) << client.error();
     auto next = client.readResponse(milliseconds(15000));
@@ -147,15 +152,33 @@ TEST_F(ErrorsTest, HeaderTimeoutGets408AndClose) {
   expectRecovered();
 }
 
-/// An upstream whose unix socket does not exist: 502; the client connection stays usable.
-TEST_F(ErrorsTest, BackendSocketMissingGets502) {
-  expectAnsweredAndKeptAlive(httpGet("/dead-unix/hello"), 502);
+/// An upstream whose unix socket does not exist: the request waits for the app to come
+/// back (an app restart looks like this) up to the queue timeout (1s), then 503 with
+/// Retry-After; the client connection stays usable.
+TEST_F(ErrorsTest, BackendSocketMissingGets503AfterTheQueueTimeout) {
+  expectAnsweredAndKeptAlive(httpGet("/dead-unix/hello"), 503, true);
   expectRecovered();
 }
 
-/// An upstream TCP port where nothing listens: 502; the client connection stays usable.
-TEST_F(ErrorsTest, NothingListeningOnBackendPortGets502) {
-  expectAnsweredAndKeptAlive(httpGet("/dead-tcp/hello"), 502);
+/// An upstream TCP port where nothing listens: as for a missing socket, 503 with
+/// Retry-After after the queue timeout; the client connection stays usable.
+TEST_F(ErrorsTest, NothingListeningOnBackendPortGets503AfterTheQueueTimeout) {
+  expectAnsweredAndKeptAlive(httpGet("/dead-tcp/hello"), 503, true);
+  expectRecovered();
+}
+
+/// Once every server of an upstream has been down for longer than the queue timeout, a
+/// new request gets its 503 at once instead of waiting the timeout again (the first one
+/// waited 1 s; the next arrives in a fraction of it).
+TEST_F(ErrorsTest, UpstreamDownForLongerThanTheQueueTimeoutGets503AtOnce) {
+  expectAnsweredAndKeptAlive(httpGet("/dead-tcp/hello"), 503, true);
+  auto started = std::chrono::steady_clock::now();
+  auto response = fetch(doorman_.address(), httpGet("/dead-tcp/again"));
+  auto took = std::chrono::steady_clock::now() - started;
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->status, 503);
+  EXPECT_TRUE(response->header("Retry-After"));
+  EXPECT_LT(took, milliseconds(900)) << "waited for the queue timeout again";
   expectRecovered();
 }
 
@@ -166,12 +189,14 @@ TEST_F(ErrorsTest, BackendSlowerThanResponseTimeoutGets504) {
   expectRecovered();
 }
 
-/// A backend that dies: the running gunicorn is stopped, the next request gets 502.
-TEST_F(ErrorsTest, BackendStoppedGets502) {
+/// A backend that dies and does not come back: the running gunicorn is stopped, the next
+/// request waits the queue timeout (2s) for it, then gets 503 with Retry-After.
+TEST_F(ErrorsTest, BackendStoppedGets503AfterTheQueueTimeout) {
   gunicorn_.stop();
   auto response = fetch(doorman_.address(), httpGet("/hello"));
   ASSERT_TRUE(response);
-  EXPECT_EQ(response->status, 502);
+  EXPECT_EQ(response->status, 503);
+  EXPECT_TRUE(response->header("Retry-After"));
   EXPECT_TRUE(fdCountReturnsTo(doorman_, baselineFds_));
 }
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "PoolServer.hpp"
 #include "doorman/core/Clock.hpp"
 #include "doorman/core/Log.hpp"
 
@@ -30,29 +31,6 @@ const char* upstreamErrorName(UpstreamError kind) noexcept {
   }
   return "other";
 }
-
-/// One configured server: its slots and its connections.
-struct UpstreamPool::Server final : UpstreamConnectionListener {
-  Server(UpstreamPool& p, Endpoint ep, uint32_t w) : pool(p), endpoint(std::move(ep)), workers(w) {}
-
-  void onExchangeDone(UpstreamConnection& c, JobPtr job, http::Response response,
-                      bool reusable) override {
-    pool.onDone(*this, c, std::move(job), std::move(response), reusable);
-  }
-  void onExchangeFailed(UpstreamConnection& c, JobPtr job, const ExchangeFailure& f) override {
-    pool.onFailed(*this, c, std::move(job), f);
-  }
-  void onIdleClosed(UpstreamConnection& c) override { pool.onIdleClosed(*this, c); }
-
-  uint32_t freeSlots() const noexcept { return workers - busy; }
-
-  UpstreamPool& pool;
-  Endpoint endpoint;
-  uint32_t workers;
-  uint32_t busy = 0;
-  std::vector<UpstreamConnection*> idle;  ///< most recently used last
-  std::vector<std::unique_ptr<UpstreamConnection>> connections;
-};
 
 namespace {
 
@@ -125,7 +103,8 @@ std::vector<UpstreamPool::ServerView> UpstreamPool::serverViews() const {
   std::vector<ServerView> views;
   views.reserve(servers_.size());
   for (const auto& s : servers_) {
-    views.push_back({s->endpoint.text, s->workers, s->busy, static_cast<uint32_t>(s->idle.size())});
+    views.push_back({s->endpoint.text, s->workers, s->busy, static_cast<uint32_t>(s->idle.size()),
+                     s->up, s->failures});
   }
   return views;
 }
@@ -141,12 +120,7 @@ uint32_t UpstreamPool::totalWorkers() const noexcept {
 JobPtr UpstreamPool::submit(std::shared_ptr<const OutboundRequest> request, ResponseSink& sink,
                             uint64_t queueTimeoutMs, Rejection& rejection) {
   Server* server = queue_.empty() ? pickServer() : nullptr;
-  if (server == nullptr && queue_.size() >= config_.queueMax) {
-    ++stats_.rejectedQueueFull;
-    countError(UpstreamError::QueueFull);
-    rejection.status = 503;
-    rejection.reason = "upstream '" + config_.name + "' queue is full";
-    rejection.retryAfterSeconds = 1;
+  if (server == nullptr && !admit(queueTimeoutMs, rejection)) {
     return nullptr;
   }
   auto job = std::make_shared<Job>();
@@ -166,6 +140,42 @@ JobPtr UpstreamPool::submit(std::shared_ptr<const OutboundRequest> request, Resp
   return job;
 }
 
+bool UpstreamPool::admit(uint64_t queueTimeoutMs, Rejection& rejection) {
+  rejection.status = 503;
+  uint64_t now = loop_.nowMs();
+  if (allDownSinceMs_ && now - *allDownSinceMs_ >= queueTimeoutMs) {
+    // Waiting would end the same way: answer now, not after a timeout per request.
+    countError(UpstreamError::Unavailable);
+    rejection.reason = "every server of upstream '" + config_.name + "' is down";
+    rejection.retryAfterSeconds = secondsToNextProbe();
+    return false;
+  }
+  uint32_t workers = upWorkers();
+  if (queue_.size() >= config_.queueMax) {
+    ++stats_.rejectedQueueFull;
+    countError(UpstreamError::QueueFull);
+    rejection.reason = "upstream '" + config_.name + "' queue is full";
+    rejection.retryAfterSeconds =
+        estimate_.ready() && workers > 0
+            ? std::max<uint64_t>(1,
+                                 (estimate_.predictedWaitMs(queue_.size(), workers) + 999) / 1000)
+            : 1;
+    return false;
+  }
+  if (estimate_.ready() && workers > 0) {
+    uint64_t predictedMs = estimate_.predictedWaitMs(queue_.size() + 1, workers);
+    if (predictedMs > queueTimeoutMs) {
+      countError(UpstreamError::Overloaded);
+      rejection.reason = "upstream '" + config_.name + "' is overloaded: predicted wait " +
+                         std::to_string(predictedMs) + " ms is over the queue timeout of " +
+                         std::to_string(queueTimeoutMs) + " ms";
+      rejection.retryAfterSeconds = std::max<uint64_t>(1, (predictedMs + 999) / 1000);
+      return false;
+    }
+  }
+  return true;
+}
+
 void UpstreamPool::cancel(Job& job) {
   job.sink = nullptr;
   if (job.state == Job::State::Queued) {
@@ -177,32 +187,41 @@ void UpstreamPool::cancel(Job& job) {
 }
 
 UpstreamPool::Server* UpstreamPool::pickServer(const void* avoid) {
-  // Most free slots wins; ties go in rotation so equal servers share the load. A server
-  // that just failed this request always looks free (its slot came back at once), so a
-  // retry never goes back to it while another server exists: it waits for one instead.
+  // Least busy relative to its workers wins; ties go in rotation so equal servers share
+  // the load. A server that just failed this request always looks free (its slot came
+  // back at once), so a retry never goes back to it while another server is up: it
+  // waits for one instead.
   Server* best = nullptr;
+  Server* avoided = nullptr;
   size_t n = servers_.size();
   size_t bestIndex = 0;
-  bool anotherExists = false;
+  bool anotherUp = false;
   for (size_t k = 0; k < n; ++k) {
     size_t i = (rotation_ + k) % n;
     Server* s = servers_[i].get();
-    if (s == avoid) {
+    if (!s->up) {
       continue;
     }
-    anotherExists = true;
-    if (s->freeSlots() > 0 && (best == nullptr || s->freeSlots() > best->freeSlots())) {
+    if (s == avoid) {
+      avoided = s;
+      continue;
+    }
+    anotherUp = true;
+    if (s->freeSlots() == 0) {
+      continue;
+    }
+    // busy/workers < best.busy/best.workers, without division.
+    if (best == nullptr || uint64_t{s->busy} * best->workers < uint64_t{best->busy} * s->workers) {
       best = s;
       bestIndex = i;
     }
   }
-  if (best == nullptr && !anotherExists) {
-    for (size_t i = 0; i < n; ++i) {
-      if (servers_[i].get() == avoid && servers_[i]->freeSlots() > 0) {
-        best = servers_[i].get();
-        bestIndex = i;
-      }
-    }
+  if (best == nullptr && !anotherUp && avoided != nullptr && avoided->freeSlots() > 0) {
+    best = avoided;
+    bestIndex =
+        static_cast<size_t>(std::find_if(servers_.begin(), servers_.end(),
+                                         [&](const auto& p) { return p.get() == avoided; }) -
+                            servers_.begin());
   }
   if (best != nullptr) {
     rotation_ = bestIndex + 1;
@@ -215,6 +234,9 @@ void UpstreamPool::startOn(Server& server, JobPtr job) {
   job->state = Job::State::InFlight;
   job->dispatchedMs = loop_.nowMs();
   JobTiming& timing = job->timing;
+  if (timing.tries > 0) {
+    ++stats_.retries;
+  }
   timing.dispatchedUs = core::monotonicMicros();
   timing.firstByteUs = 0;
   timing.server = server.endpoint.text;
@@ -257,6 +279,14 @@ void UpstreamPool::armQueueTimer() {
 void UpstreamPool::onTimer() {
   for (auto& job : queue_.expire(loop_.nowMs())) {
     ++stats_.queueTimeouts;
+    if (!anyServerUp()) {
+      countError(UpstreamError::Unavailable);
+      LOG_WARN("upstream %s: request %llu waited %llu ms; every server is down",
+               config_.name.c_str(), static_cast<unsigned long long>(job->id),
+               static_cast<unsigned long long>(loop_.nowMs() - job->enqueuedMs));
+      deliverFailure(job, 503, "every server of the upstream is down", secondsToNextProbe());
+      continue;
+    }
     countError(UpstreamError::QueueTimeout);
     LOG_WARN("upstream %s: request %llu waited %llu ms in the queue without a free worker",
              config_.name.c_str(), static_cast<unsigned long long>(job->id),
@@ -292,9 +322,12 @@ void UpstreamPool::onDone(Server& server, UpstreamConnection& connection, JobPtr
   // Release first: the next queued request gets the worker before a single byte of this
   // response reaches its (maybe slow) client.
   release(server, connection, reusable);
+  server.failures = 0;
+  markUp(server);
   dispatch();
   job->state = Job::State::Done;
   job->timing.completedUs = core::monotonicMicros();
+  estimate_.add(job->timing.completedUs - job->timing.dispatchedUs);
   ResponseSink* sink = job->sink;
   job->sink = nullptr;
   job->request.reset();
@@ -308,19 +341,31 @@ void UpstreamPool::onFailed(Server& server, UpstreamConnection& connection, JobP
   bool reused = connection.completedExchanges() > 0;
   release(server, connection, false);
   using Kind = ExchangeFailure::Kind;
-  if (failure.kind == Kind::Connect) {
-    ++stats_.connectFailures;
-  }
   countError(errorOf(failure.kind));
-  // Replay only what provably never reached a worker (a failed connect), or what is safe
-  // to repeat (an idempotent request on a reused connection that died before answering:
-  // the classic race with a backend closing an idle keep-alive connection).
-  bool neverSent = failure.kind == Kind::Connect;
+  bool wanted = job->sink != nullptr && job->request != nullptr;
+  if (failure.kind == Kind::Connect) {
+    // Never reached the app: it waits for a server that accepts (this one after a probe,
+    // or another), up to its queue deadline. Not bounded by `retries`.
+    ++stats_.connectFailures;
+    markDown(server, failure.detail);
+    if (wanted) {
+      job->failedServer = &server;
+      LOG_INFO("upstream %s: server %s: %s; request %llu waits for a server", config_.name.c_str(),
+               server.endpoint.text.c_str(), failure.detail.c_str(),
+               static_cast<unsigned long long>(job->id));
+      queue_.pushFront(std::move(job));
+    }
+    dispatch();
+    return;
+  }
+  markUp(server);  // it accepted the connection
+  // Replay only what is safe to repeat (an idempotent request on a reused connection that
+  // died before answering: the classic race with a backend closing an idle keep-alive
+  // connection).
   bool staleReuse =
       failure.kind == Kind::ClosedEarly && reused && job->request && job->request->idempotent;
-  bool wanted = job->sink != nullptr && job->request != nullptr;
-  if (wanted && (neverSent || staleReuse) && job->timing.tries <= config_.retries) {
-    ++stats_.retries;
+  if (wanted && staleReuse && job->replays < config_.retries) {
+    ++job->replays;
     job->failedServer = &server;
     LOG_INFO("upstream %s: server %s: %s; retrying request %llu (attempt %u)", config_.name.c_str(),
              server.endpoint.text.c_str(), failure.detail.c_str(),

@@ -16,11 +16,12 @@ namespace {
 /// A backend that reads bodiless requests and keeps them pending until answer().
 class FakeBackend {
  public:
-  explicit FakeBackend(uv::Loop& loop) : loop_(loop) {
+  /// Listens on 127.0.0.1:`fixedPort` (0: a free port).
+  explicit FakeBackend(uv::Loop& loop, uint16_t fixedPort = 0) : loop_(loop) {
     int rc = 0;
     server_ = uv::makeHandle<uv_tcp_t>(loop.raw(), rc, uv_tcp_init);
     sockaddr_in addr{};
-    uv_ip4_addr("127.0.0.1", 0, &addr);
+    uv_ip4_addr("127.0.0.1", fixedPort, &addr);
     uv_tcp_bind(server_.get(), reinterpret_cast<const sockaddr*>(&addr), 0);
     sockaddr_storage ss{};
     int len = sizeof ss;
@@ -293,22 +294,128 @@ TEST_F(UpstreamPoolTest, ConnectionClosedByTheBackendIsReopenedForTheNextRequest
   EXPECT_EQ(backend.accepted, 2u);
 }
 
-TEST_F(UpstreamPoolTest, RefusedConnectionIsRetriedThenAnswered502) {
-  uint16_t closedPort = 0;
+uint16_t closedPort(uv::Loop& loop) {
+  uint16_t port = 0;
   {
-    FakeBackend gone(loop_);
-    closedPort = gone.port;
+    FakeBackend gone(loop);
+    port = gone.port;
   }
-  uv_run(loop_.raw(), UV_RUN_NOWAIT);  // let the listener close
-  auto pool = makePool(closedPort, 1);
+  uv_run(loop.raw(), UV_RUN_NOWAIT);  // let the listener close
+  return port;
+}
+
+TEST_F(UpstreamPoolTest, RefusedConnectionWaitsForTheServerThenAnswers503WithRetryAfter) {
+  auto pool = makePool(closedPort(loop_), 1);
+  struct Sink final : ResponseSink {
+    void onUpstreamResponse(http::Response) override { status = 200; }
+    void onUpstreamFailure(int s, std::string_view, uint64_t retryAfter) override {
+      status = s;
+      retry = retryAfter;
+    }
+    int status = 0;
+    uint64_t retry = 0;
+  } sink;
+  UpstreamPool::Rejection rejection;
+  pool->submit(get(), sink, 400, rejection);
+  runUntil([&] { return sink.status != 0; });
+  EXPECT_EQ(sink.status, 503);  // not 502: the request never reached an app
+  EXPECT_GE(sink.retry, 1u);
+  EXPECT_EQ(pool->stats().connectFailures, 1u);  // probes, not one connect per request
+  EXPECT_EQ(pool->stats().error(UpstreamError::Connect), 1u);
+  EXPECT_EQ(pool->stats().error(UpstreamError::Unavailable), 1u);
+  auto views = pool->serverViews();
+  EXPECT_FALSE(views[0].up);
+  EXPECT_GE(views[0].failures, 2u);  // the probes failed too
+  EXPECT_EQ(pool->busyWorkers(), 0u);
+}
+
+TEST_F(UpstreamPoolTest, WhenEveryServerIsDownForTheQueueTimeoutNewRequestsGet503AtOnce) {
+  auto pool = makePool(closedPort(loop_), 1);
   RecordingSink sink;
   UpstreamPool::Rejection rejection;
-  pool->submit(get(), sink, 10000, rejection);
+  pool->submit(get(), sink, 50, rejection);
   runUntil([&] { return !sink.statuses.empty(); });
-  EXPECT_EQ(sink.statuses, std::vector<int>{502});
-  EXPECT_EQ(pool->stats().retries, 1u);
-  EXPECT_EQ(pool->stats().connectFailures, 2u);
-  EXPECT_EQ(pool->stats().error(UpstreamError::Connect), 2u);
+  EXPECT_EQ(sink.statuses, std::vector<int>{503});
+  EXPECT_FALSE(pool->submit(get(), sink, 50, rejection));
+  EXPECT_EQ(rejection.status, 503);
+  EXPECT_GE(rejection.retryAfterSeconds, 1u);
+  // A request allowed to wait longer than the outage lasted so far still queues.
+  EXPECT_TRUE(pool->submit(get(), sink, 60000, rejection));
+}
+
+TEST_F(UpstreamPoolTest, QueuedRequestsGoOutWhenARestartedServerAcceptsAgain) {
+  uint16_t port = closedPort(loop_);
+  auto pool = makePool(port, 2);
+  RecordingSink sink;
+  UpstreamPool::Rejection rejection;
+  for (int i = 0; i < 3; ++i) {
+    pool->submit(get(), sink, 10000, rejection);
+  }
+  runUntil([&] { return pool->stats().connectFailures >= 1 && !pool->serverViews()[0].up; });
+  runUntil([&] { return pool->serverViews()[0].failures >= 2; });  // a probe failed
+  EXPECT_TRUE(sink.statuses.empty());
+  FakeBackend restarted(loop_, port);
+  for (int i = 0; i < 3; ++i) {
+    runUntil([&] { return !restarted.pending.empty(); });
+    restarted.answer(true);
+  }
+  runUntil([&] { return sink.statuses.size() == 3; });
+  EXPECT_EQ(std::count(sink.statuses.begin(), sink.statuses.end(), 200), 3);
+  EXPECT_TRUE(pool->serverViews()[0].up);
+  EXPECT_EQ(pool->serverViews()[0].failures, 0u);
+}
+
+TEST_F(UpstreamPoolTest, PredictedWaitOverTheQueueTimeoutIsRejectedAtOnce) {
+  FakeBackend backend(loop_);
+  auto pool = makePool(backend.port, 1);
+  RecordingSink sink;
+  UpstreamPool::Rejection rejection;
+  // Teach the estimate: each request keeps the worker for at least 30 ms.
+  for (int i = 0; i < 3; ++i) {
+    pool->submit(get(), sink, 10000, rejection);
+    runUntil([&] { return backend.pending.size() == 1; });
+    uint64_t until = loop_.nowMs() + 30;
+    runUntil([&] { return loop_.nowMs() >= until; });
+    backend.answer(true);
+    runUntil([&] { return sink.statuses.size() == static_cast<size_t>(i + 1); });
+  }
+  ASSERT_TRUE(pool->serviceEstimate().ready());
+  EXPECT_GE(pool->serviceEstimate().micros(), 30000u);
+  pool->submit(get(), sink, 10000, rejection);  // takes the worker
+  EXPECT_FALSE(pool->submit(get(), sink, 10, rejection));
+  EXPECT_EQ(rejection.status, 503);
+  EXPECT_GE(rejection.retryAfterSeconds, 1u);
+  EXPECT_EQ(pool->stats().error(UpstreamError::Overloaded), 1u);
+  EXPECT_TRUE(pool->submit(get(), sink, 10000, rejection));  // may wait long enough
+  EXPECT_EQ(pool->queueLength(), 1u);
+}
+
+TEST_F(UpstreamPoolTest, LeastBusyServerRelativeToItsWorkersGetsTheRequest) {
+  FakeBackend small(loop_);
+  FakeBackend large(loop_);
+  config_.name = "app";
+  config::UpstreamServer a;
+  a.address.host = "127.0.0.1";
+  a.address.port = small.port;
+  a.workers = 1;
+  config::UpstreamServer b = a;
+  b.address.port = large.port;
+  b.workers = 3;
+  config_.servers = {a, b};
+  std::string error;
+  auto pool = UpstreamPool::create(loop_, config_, nullptr, 1 << 20, error);
+  ASSERT_TRUE(pool) << error;
+  RecordingSink sink;
+  UpstreamPool::Rejection rejection;
+  // First: a tie (0/1 vs 0/3), rotation picks the first server. Then the 3-worker
+  // server is the least busy (0/3 < 1/1, then 1/3, 2/3) until both are full.
+  for (int i = 0; i < 4; ++i) {
+    pool->submit(get(), sink, 10000, rejection);
+  }
+  auto views = pool->serverViews();
+  EXPECT_EQ(views[0].busy, 1u);
+  EXPECT_EQ(views[1].busy, 3u);
+  EXPECT_EQ(pool->queueLength(), 0u);
 }
 
 TEST_F(UpstreamPoolTest, SlowBackendGets504AfterTheResponseTimeout) {
@@ -331,17 +438,12 @@ namespace doorman::upstream {
 namespace {
 
 TEST_F(UpstreamPoolTest, RetryAfterARefusedConnectGoesToAnotherServer) {
-  uint16_t closedPort = 0;
-  {
-    FakeBackend gone(loop_);
-    closedPort = gone.port;
-  }
-  uv_run(loop_.raw(), UV_RUN_NOWAIT);
+  uint16_t deadPort = closedPort(loop_);
   FakeBackend healthy(loop_);
   config_.name = "app";
   config::UpstreamServer dead;
   dead.address.host = "127.0.0.1";
-  dead.address.port = closedPort;
+  dead.address.port = deadPort;
   dead.workers = 4;
   config::UpstreamServer alive = dead;
   alive.address.port = healthy.port;

@@ -66,6 +66,7 @@ struct Job {
   uint64_t enqueuedMs = 0;  ///< loop time when it entered the queue
   uint64_t deadlineMs = 0;  ///< loop time after which it may no longer wait
   uint64_t dispatchedMs = 0;
+  uint32_t replays = 0;                ///< sends repeated after reaching a backend (<= retries)
   const void* failedServer = nullptr;  ///< where the last attempt failed (a retry avoids it)
   JobTiming timing;
 };

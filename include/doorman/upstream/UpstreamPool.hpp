@@ -7,15 +7,32 @@
 // waits in the queue until one frees up, its deadline passes (503) or its client goes
 // away (cancel). Every callback to a ResponseSink happens from a loop event, never from
 // inside submit() or cancel().
+//
+// Scheduling: the least busy server (in flight / workers) among those that are up, ties
+// in rotation.
+//
+// Health (passive): a failed connect marks its server down; no request goes to it until
+// a probe connect (one per server, not one per request) succeeds; probes follow a
+// back-off of 100 ms doubling to 1 s, which keeps growing while the server keeps failing
+// and starts over after a successful exchange. A request whose connect failed did not
+// reach the app: it goes back to the front of the queue and is sent as soon as a server
+// accepts again (an app restart costs a wait, not an error), up to its queue deadline.
+// When every server has been down for longer than a request's queue timeout, that
+// request is answered 503 at once.
+//
+// Admission: when a request must queue and the predicted wait (ServiceEstimate) is over
+// its queue timeout, it is answered 503 at once with Retry-After from the estimate.
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "doorman/config/Config.hpp"
 #include "doorman/core/MemoryBudget.hpp"
 #include "doorman/upstream/Job.hpp"
+#include "doorman/upstream/ServiceEstimate.hpp"
 #include "doorman/upstream/UpstreamConnection.hpp"
 #include "doorman/upstream/WaitQueue.hpp"
 #include "doorman/uv/Loop.hpp"
@@ -71,7 +88,8 @@ class UpstreamPool final : private uv::TimerListener {
   };
 
   /// Dispatches at once when a slot is free, else queues. Returns the ticket, or nullptr
-  /// with `rejection` filled when the queue is full.
+  /// with `rejection` filled (503 with Retry-After) when the queue is full, the predicted
+  /// wait is over `queueTimeoutMs`, or every server has been down for that long.
   JobPtr submit(std::shared_ptr<const OutboundRequest> request, ResponseSink& sink,
                 uint64_t queueTimeoutMs, Rejection& rejection);
 
@@ -89,10 +107,14 @@ class UpstreamPool final : private uv::TimerListener {
   struct ServerView {
     std::string address;  ///< as configured
     uint32_t workers = 0;
-    uint32_t busy = 0;  ///< slots with a request in flight
-    uint32_t idle = 0;  ///< kept-alive connections waiting for a request
+    uint32_t busy = 0;      ///< slots with a request in flight
+    uint32_t idle = 0;      ///< kept-alive connections waiting for a request
+    bool up = true;         ///< false: connects fail, skipped until a probe connects
+    uint32_t failures = 0;  ///< consecutive failed connects and probes
   };
   std::vector<ServerView> serverViews() const;
+  /// Upstream time per request, moving estimate (admission control).
+  const ServiceEstimate& serviceEstimate() const noexcept { return estimate_; }
 
  private:
   struct Server;
@@ -100,9 +122,21 @@ class UpstreamPool final : private uv::TimerListener {
                uint64_t maxResponseBytes);
 
   void dispatch();
-  /// Server with the most free slots (ties in rotation); nullptr when none is free.
-  /// `avoid` (where this request just failed) is chosen only when it is the only server.
+  /// The least busy server that is up and has a free slot (ties in rotation); nullptr
+  /// when none. `avoid` (where this request just failed) is chosen only when no other
+  /// server is up.
   Server* pickServer(const void* avoid = nullptr);
+  /// Checks a request that has to queue; false with `rejection` filled when it must not.
+  bool admit(uint64_t queueTimeoutMs, Rejection& rejection);
+  uint32_t upWorkers() const noexcept;
+  bool anyServerUp() const noexcept;
+  /// Seconds until the next probe of a down server (at least 1).
+  uint64_t secondsToNextProbe() const noexcept;
+  void markDown(Server& server, const std::string& why);
+  void markUp(Server& server);
+  void scheduleProbe(Server& server);
+  void onProbeDue(Server& server);
+  void onProbeResult(Server& server, bool healthy, const std::string& detail);
   void startOn(Server& server, JobPtr job);
   void onTimer() override;
   void armQueueTimer();
@@ -127,6 +161,8 @@ class UpstreamPool final : private uv::TimerListener {
   size_t rotation_ = 0;
   uint64_t nextJobId_ = 1;
   PoolStats stats_;
+  ServiceEstimate estimate_;
+  std::optional<uint64_t> allDownSinceMs_;  ///< loop time the last server went down
 };
 
 }  // namespace doorman::upstream
