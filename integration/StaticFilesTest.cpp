@@ -15,6 +15,7 @@
 #include "harness/HttpClient.hpp"
 #include "harness/IntegrationTest.hpp"
 #include "harness/Process.hpp"
+#include "harness/Wait.hpp"
 
 namespace doorman::it {
 namespace {
@@ -458,6 +459,65 @@ TEST_F(StaticFilesTest, CurlAsARealClient) {
   curl({"-C", "-", "-o", partial}, "/static/big.bin", code);
   EXPECT_EQ(code, 0);
   EXPECT_TRUE(readFile(partial) == big_);
+}
+
+/// Files from the small-file cache (prebuilt head + body): framing on a kept-alive and
+/// pipelined connection, HTTP/1.0, Connection: close, and an edit seen within the check
+/// interval.
+TEST_F(StaticFilesTest, CachedFilesOnTheWire) {
+  std::string yaml =
+      "listen: [ \"127.0.0.1:{port}\" ]\n"
+      "buffering: { temp_dir: \"{dir}\" }\n"
+      "static_cache: { size: 1MiB, max_file: 64KiB, check_interval: 100ms }\n"
+      "routes:\n"
+      "  - { prefix: /static/, static: { root: \"" +
+      www_ + "\" } }\n";
+  doorman_ = std::make_unique<DoormanProcess>(dir_, yaml);
+  ASSERT_EQ(get("/static/hello.txt")->body, kHello);  // fills the cache
+
+  HttpClient client(doorman_->address());
+  const std::string h = " HTTP/1.1\r\nHost: x\r\n";
+  ASSERT_TRUE(client.send("GET /static/hello.txt" + h + "\r\n" +  //
+                          "HEAD /static/hello.txt" + h + "\r\n" + "GET /static/hello.txt" + h +
+                          "If-None-Match: " + kHelloEtag + "\r\n\r\n" + "GET /static/hello.txt" +
+                          h + "Connection: close\r\n\r\n"));
+  auto first = client.readResponse();
+  ASSERT_TRUE(first);
+  EXPECT_EQ(first->status, 200);
+  EXPECT_EQ(first->body, kHello);
+  EXPECT_EQ(first->header("Content-Length").value_or(""), "14");
+  EXPECT_TRUE(first->has("Date"));
+  EXPECT_FALSE(first->connectionClose());
+  auto head = client.readResponse(milliseconds(10000), true);
+  ASSERT_TRUE(head);
+  EXPECT_EQ(head->status, 200);
+  EXPECT_EQ(head->header("Content-Length").value_or(""), "14");
+  auto notModified = client.readResponse();
+  ASSERT_TRUE(notModified);
+  EXPECT_EQ(notModified->status, 304);
+  EXPECT_FALSE(notModified->has("Content-Length"));
+  EXPECT_EQ(notModified->body, "");
+  auto last = client.readResponse();
+  ASSERT_TRUE(last);
+  EXPECT_EQ(last->body, kHello);
+  EXPECT_TRUE(last->connectionClose());
+  EXPECT_TRUE(client.waitForClose());
+
+  HttpClient old(doorman_->address());
+  ASSERT_TRUE(old.send("GET /static/hello.txt HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"));
+  auto http10 = old.readResponse();
+  ASSERT_TRUE(http10);
+  EXPECT_EQ(http10->body, kHello);
+  EXPECT_EQ(http10->header("Connection").value_or(""), "keep-alive");
+
+  // Edited in place: the new bytes show up once the entry is checked.
+  write(www_ + "/hello.txt", "Hello, doorman\n");
+  bool seen = waitUntil([&] { return get("/static/hello.txt")->body == "Hello, doorman\n"; },
+                        milliseconds(10000), milliseconds(20));
+  EXPECT_TRUE(seen);
+  auto fresh = get("/static/hello.txt");
+  EXPECT_NE(fresh->header("ETag").value_or(""), kHelloEtag);
+  EXPECT_EQ(fresh->header("Content-Length").value_or(""), "15");
 }
 
 }  // namespace

@@ -109,6 +109,14 @@ void emitRoute(YAML::Emitter& out, const Route& route) {
   out << YAML::EndMap;
 }
 
+void emitStaticCache(YAML::Emitter& out, const StaticCache& cache) {
+  out << YAML::Key << "static_cache" << YAML::Value << YAML::BeginMap;
+  emitSize(out, "size", cache.size);
+  emitSize(out, "max_file", cache.maxFile);
+  emitDuration(out, "check_interval", cache.checkInterval);
+  out << YAML::EndMap;
+}
+
 void emitLogs(YAML::Emitter& out, const AccessLog& access, const ErrorLog& log) {
   out << YAML::Key << "access_log" << YAML::Value;
   if (!access.enabled && access.format == AccessLog{}.format) {
@@ -144,6 +152,7 @@ void emitConfig(YAML::Emitter& out, const Config& config) {
   out << YAML::Key << "routes" << YAML::Value << YAML::BeginSeq;
   for (const Route& route : config.routes) emitRoute(out, route);
   out << YAML::EndSeq;
+  emitStaticCache(out, config.staticCache);
   emitLogs(out, config.accessLog, config.log);
   emitString(out, "user", config.user);
   emitString(out, "group", config.group);

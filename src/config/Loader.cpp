@@ -34,6 +34,8 @@ void readDocument(Context& ctx, const YAML::Node& root, Config& config) {
           {"buffering", [&](const Value& v) { detail::readBuffering(ctx, v, config.buffering); }},
           {"upstreams", [&](const Value& v) { detail::readUpstreams(ctx, v, config.upstreams); }},
           {"routes", [&](const Value& v) { detail::readRoutes(ctx, v, config.routes); }},
+          {"static_cache",
+           [&](const Value& v) { detail::readStaticCache(ctx, v, config.staticCache); }},
           {"access_log", [&](const Value& v) { detail::readAccessLog(ctx, v, config.accessLog); }},
           {"log", [&](const Value& v) { detail::readErrorLog(ctx, v, config.log); }},
           {"user", [&](const Value& v) { detail::readString(ctx, v, config.user); }},

@@ -123,6 +123,16 @@ void readBuffering(Context& ctx, const Value& v, Buffering& out) {
           });
 }
 
+void readStaticCache(Context& ctx, const Value& v, StaticCache& out) {
+  readMap(ctx, v,
+          {
+              {"size", [&](const Value& x) { readSize(ctx, x, kAnySize, out.size); }},
+              {"max_file", [&](const Value& x) { readSize(ctx, x, kAnySize, out.maxFile); }},
+              {"check_interval",
+               [&](const Value& x) { readDuration(ctx, x, Millis{0}, out.checkInterval); }},
+          });
+}
+
 void readAccessLog(Context& ctx, const Value& v, AccessLog& out) {
   if (v.node.IsScalar()) {
     if (v.node.Scalar() == "off") {

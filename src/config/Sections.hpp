@@ -19,6 +19,7 @@ void readLimits(Context& ctx, const Value& v, Limits& out);
 void readTimeouts(Context& ctx, const Value& v, Timeouts& out);
 void readBuffering(Context& ctx, const Value& v, Buffering& out);
 /// `access_log`: a map, or the word `off`.
+void readStaticCache(Context& ctx, const Value& v, StaticCache& out);
 void readAccessLog(Context& ctx, const Value& v, AccessLog& out);
 void readErrorLog(Context& ctx, const Value& v, ErrorLog& out);
 void readUpstreams(Context& ctx, const Value& v, std::map<std::string, Upstream>& out);

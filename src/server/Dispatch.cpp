@@ -47,6 +47,11 @@ void ClientConnection::dispatch() {
     return;
   }
   if (route_->route->staticFiles) {
+    statics::CacheHit hit;
+    if (ctx_.files.serveCached(*route_->route, request_, hit)) {
+      respondCached(std::move(hit));
+      return;
+    }
     staticTicket_ = ctx_.files.serve(*route_->route, request_, *this);
     return;
   }

@@ -18,7 +18,7 @@ std::unique_ptr<Server> Server::create(uv::Loop& loop, config::Config config, st
     server->pools_[name] = std::move(pool);
   }
   server->router_ = std::make_unique<Router>(cfg.routes, pools, cfg.upstreams);
-  server->files_ = std::make_unique<statics::FileServer>(loop, &server->budget_);
+  server->files_ = std::make_unique<statics::FileServer>(loop, &server->budget_, cfg.staticCache);
   server->ctx_.reset(new ServerContext{
       loop, cfg, *server->router_, server->budget_, *server->files_, *server, {}, {}, {}, false});
   return server;

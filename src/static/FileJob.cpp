@@ -93,6 +93,21 @@ void Job::closeFile() noexcept {
   ::close(toClose);
 }
 
+void appendCacheKeyPrefix(std::string& out, const config::Route& route) {
+  const config::Route* address = &route;
+  out.append(reinterpret_cast<const char*>(&address), sizeof address);
+}
+
+void appendCacheKeySuffix(std::string& out, bool trailingSlash, const CodingPreference& codings) {
+  if (trailingSlash) {
+    out.push_back('/');
+  }
+  out.push_back('\0');
+  for (size_t i = 0; i < codings.count; ++i) {
+    out.push_back(static_cast<char>('0' + static_cast<int>(codings.order[i])));
+  }
+}
+
 void prepare(Job& job, const config::Route& route, const http::Request& request) {
   if (!route.staticFiles) {
     missOrNotFound(job);  // a caller bug; answer rather than crash
@@ -133,6 +148,12 @@ void prepare(Job& job, const config::Route& route, const http::Request& request)
   in.index = files.index;
   in.precompressed = files.precompressed;
   in.codings = job.conditions.codings;
+  if (job.shared->cache.enabled()) {
+    appendCacheKeyPrefix(job.cacheKey, route);
+    job.cacheKey.append(in.relative);
+    appendCacheKeySuffix(job.cacheKey, in.trailingSlash,
+                         in.precompressed ? in.codings : CodingPreference{});
+  }
   if (!files.followSymlinks) {
     auto cached = job.shared->roots.find(files.root);
     if (cached != job.shared->roots.end() &&

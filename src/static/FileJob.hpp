@@ -10,6 +10,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "FileCache.hpp"
 #include "FileLookup.hpp"
 #include "FileResponse.hpp"
 #include "doorman/static/FileServer.hpp"
@@ -39,7 +40,14 @@ struct Shared {
   bool closed = false;                               ///< the FileServer is gone: answer nobody
   uint64_t reserved = 0;                             ///< budget bytes held by reads in flight
   std::unordered_map<std::string, RootEntry> roots;  ///< realpath of each root
+  FileCache cache;
+  std::string scratchDecoded;  ///< serveCached's reused buffers: a warm hit allocates nothing
+  std::string scratchKey;
 };
+
+/// Appends the cache key of a request (see FileCache.hpp) to `out`.
+void appendCacheKeyPrefix(std::string& out, const config::Route& route);
+void appendCacheKeySuffix(std::string& out, bool trailingSlash, const CodingPreference& codings);
 
 enum class Stage {
   Answer,  ///< the answer is known already; the pool trip only defers it
@@ -66,6 +74,13 @@ struct Job {
   int fd = -1;  ///< the open file between Lookup and Read (worker closes it in Read)
   std::vector<BodyPart> parts;  ///< worker reads: the planned body
   std::string tail;
+
+  std::string cacheKey;    ///< empty: the cache is off
+  bool fillCache = false;  ///< Read reads the whole file for the cache; the body is cut from it
+  FileFacts facts;
+  FileIdentity identity;
+  std::vector<BodyPart> planParts;  ///< with fillCache: the response body to cut
+  std::string planTail;
   std::string data;       ///< worker writes: the bytes read
   int readError = 0;      ///< worker writes
   uint64_t reserved = 0;  ///< budget bytes held for `data`

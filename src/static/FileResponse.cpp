@@ -215,4 +215,48 @@ FilePlan planFileResponse(const FileFacts& file, const Conditions& conditions,
   return plan;
 }
 
+namespace {
+
+/// The head serialized for the cache: no Date, no Connection, without the blank line.
+std::string prebuiltHead(http::Response& response) {
+  http::ClientResponseOptions options;
+  options.keepAlive = true;
+  options.headRequest = true;  // keeps the explicit Content-Length of a 200
+  options.date = {};
+  std::string head = http::serializeClientResponseHead(response, options);
+  head.resize(head.size() - 2);
+  return head;
+}
+
+}  // namespace
+
+std::shared_ptr<CachedFile> buildCachedFile(const FileFacts& file, const CachePolicy& policy,
+                                            std::string body, const FileIdentity& identity) {
+  auto cached = std::make_shared<CachedFile>();
+  Conditions plain;
+  plain.head = true;  // a 200 with an explicit Content-Length, no body planned
+  FilePlan full = planFileResponse(file, plain, policy);
+  cached->head200 = prebuiltHead(full.response);
+  cached->etag = *full.response.headers.find("ETag");
+  Conditions revalidate;
+  revalidate.ifNoneMatch = cached->etag;
+  FilePlan notModified = planFileResponse(file, revalidate, policy);
+  cached->head304 = prebuiltHead(notModified.response);
+  cached->body = std::move(body);
+  cached->mtime = file.mtime;
+  cached->identity = identity;
+  return cached;
+}
+
+std::string assembleBody(const std::vector<BodyPart>& parts, const std::string& tail,
+                         std::string_view wholeFile) {
+  std::string out;
+  for (const BodyPart& part : parts) {
+    out.append(part.head);
+    out.append(wholeFile.substr(part.offset, part.length));
+  }
+  out.append(tail);
+  return out;
+}
+
 }  // namespace doorman::statics::detail

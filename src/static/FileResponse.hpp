@@ -4,12 +4,14 @@
 // Pure: no I/O, so the later in-memory cache and sendfile paths can reuse it unchanged.
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "FileLookup.hpp"
+#include "doorman/static/CachedFile.hpp"
 #include "doorman/static/Encoding.hpp"
 
 #include "doorman/config/Config.hpp"
@@ -59,6 +61,15 @@ struct FilePlan {
 /// Content-Length and no body.
 FilePlan planFileResponse(const FileFacts& file, const Conditions& conditions,
                           const CachePolicy& policy);
+
+/// The cache's copy of a whole file: its 200 and 304 heads as planFileResponse would
+/// answer (serialized without Date and Connection), the bytes and their identity.
+std::shared_ptr<CachedFile> buildCachedFile(const FileFacts& file, const CachePolicy& policy,
+                                            std::string body, const FileIdentity& identity);
+
+/// The body a plan describes, cut from the whole file's bytes (cached or just read).
+std::string assembleBody(const std::vector<BodyPart>& parts, const std::string& tail,
+                         std::string_view wholeFile);
 
 /// "public, max-age=N[, immutable]", or empty when the route sets no max_age.
 std::string cacheControlValue(const CachePolicy& policy);

@@ -24,6 +24,8 @@
 #include "doorman/core/Log.hpp"
 #include "doorman/http/Serializer.hpp"
 #include "doorman/static/MimeTypes.hpp"
+#include "doorman/static/RequestPath.hpp"
+#include "doorman/static/Validators.hpp"
 
 namespace doorman::statics {
 
@@ -94,12 +96,23 @@ void answerNotFound(Job& job) {
   answerError(job, 404);
 }
 
-void afterLookupFile(std::unique_ptr<Job> job) {
-  const detail::LookupOutput& found = job->lookupOut;
-  detail::FileFacts facts{found.size, found.mtime, mimeTypeFor(found.name), found.coding,
-                          found.hasVariants};
-  detail::FilePlan plan = detail::planFileResponse(facts, job->conditions, job->policy);
-  job->response = std::move(plan.response);
+/// Sets `bytes` as the response body (budgeted); false (and a 503 answer) when refused.
+bool setBody(Job& job, std::string_view bytes) {
+  if (bytes.empty()) {
+    return true;
+  }
+  core::Body body(job.shared->budget);
+  if (!body.append(bytes)) {
+    LOG_WARN("static: %s: memory budget refused %zu bytes", job.rawPath.c_str(), bytes.size());
+    answerError(job, 503);
+    return false;
+  }
+  job.response.body = std::move(body);
+  return true;
+}
+
+/// Reads just the planned bytes (no cache).
+void readPlanned(std::unique_ptr<Job> job, detail::FilePlan plan) {
   if (!plan.hasBody()) {
     job->closeFile();
     deliver(*job);
@@ -120,8 +133,57 @@ void afterLookupFile(std::unique_ptr<Job> job) {
   queue(std::move(job));
 }
 
+/// The cache path of a found file (small enough, cache on): answer from the cached copy
+/// when it is still the same file, else read the whole file to refill the cache.
+void readCacheable(std::unique_ptr<Job> job, detail::FilePlan plan) {
+  detail::Shared& shared = *job->shared;
+  std::shared_ptr<const CachedFile> cached = shared.cache.peek(job->cacheKey);
+  if (cached && cached->identity == job->identity) {
+    shared.cache.confirm(job->cacheKey, shared.loop->nowMs());
+    job->closeFile();
+    if (setBody(*job, detail::assembleBody(plan.parts, plan.tail, cached->body))) {
+      deliver(*job);
+    }
+    return;
+  }
+  if (!job->reserve(job->identity.size)) {
+    // Too tight for the whole file: serve just what was asked, uncached.
+    readPlanned(std::move(job), std::move(plan));
+    return;
+  }
+  job->fillCache = true;
+  job->planParts = std::move(plan.parts);
+  job->planTail = std::move(plan.tail);
+  job->parts.clear();
+  if (job->identity.size > 0) {
+    job->parts.push_back({std::string(), 0, job->identity.size});
+  }
+  job->tail.clear();
+  job->stage = Stage::Read;
+  queue(std::move(job));
+}
+
+void afterLookupFile(std::unique_ptr<Job> job) {
+  const detail::LookupOutput& found = job->lookupOut;
+  detail::FileFacts facts{found.size, found.mtime, mimeTypeFor(found.name), found.coding,
+                          found.hasVariants};
+  job->facts = facts;
+  job->identity = {found.dev,   found.ino,     found.size,
+                   found.mtime, found.mtimeNs, static_cast<uint8_t>(found.coding)};
+  detail::FilePlan plan = detail::planFileResponse(facts, job->conditions, job->policy);
+  job->response = std::move(plan.response);
+  if (!job->cacheKey.empty() && job->shared->cache.fits(found.size)) {
+    readCacheable(std::move(job), std::move(plan));
+    return;
+  }
+  readPlanned(std::move(job), std::move(plan));
+}
+
 void afterLookup(std::unique_ptr<Job> job) {
   const detail::LookupOutput& found = job->lookupOut;
+  if (found.outcome != detail::LookupOutcome::File && !job->cacheKey.empty()) {
+    job->shared->cache.erase(job->cacheKey);  // gone (or refused) since it was cached
+  }
   switch (found.outcome) {
     case detail::LookupOutcome::File:
       afterLookupFile(std::move(job));
@@ -149,18 +211,26 @@ void afterRead(Job& job) {
   job.releaseReservation();
   if (job.readError != 0) {
     LOG_WARN("static: %s: read: %s", job.rawPath.c_str(), std::strerror(job.readError));
+    if (job.fillCache) {
+      job.shared->cache.erase(job.cacheKey);
+    }
     answerError(job, 500);
     return;
   }
   // The reservation was just returned, so on a single thread these blocks fit again.
-  core::Body body(job.shared->budget);
-  if (!body.append(job.data)) {
-    answerError(job, 503);
+  if (job.fillCache) {
+    std::shared_ptr<const CachedFile> cached =
+        detail::buildCachedFile(job.facts, job.policy, std::move(job.data), job.identity);
+    job.shared->cache.store(job.cacheKey, cached, job.shared->loop->nowMs());
+    if (setBody(job, detail::assembleBody(job.planParts, job.planTail, cached->body))) {
+      deliver(job);
+    }
     return;
   }
-  std::string().swap(job.data);
-  job.response.body = std::move(body);
-  deliver(job);
+  if (setBody(job, job.data)) {
+    std::string().swap(job.data);
+    deliver(job);
+  }
 }
 
 void advance(std::unique_ptr<Job> job) {
@@ -210,10 +280,12 @@ struct FileServer::Impl {
   std::shared_ptr<detail::Shared> shared;
 };
 
-FileServer::FileServer(uv::Loop& loop, core::MemoryBudget* budget) : impl_(new Impl) {
+FileServer::FileServer(uv::Loop& loop, core::MemoryBudget* budget, const config::StaticCache& cache)
+    : impl_(new Impl) {
   impl_->shared = std::make_shared<detail::Shared>();
   impl_->shared->loop = &loop;
   impl_->shared->budget = budget;
+  impl_->shared->cache = detail::FileCache(cache);
   (void)MimeTypes::system();  // read /etc/mime.types now, not on the first request
 }
 
@@ -241,6 +313,77 @@ StaticTicketPtr FileServer::serve(const config::Route& route, const http::Reques
   detail::prepare(*job, route, request);
   queue(std::move(job));
   return ticket;
+}
+
+bool FileServer::serveCached(const config::Route& route, const http::Request& request,
+                             CacheHit& hit) {
+  detail::Shared& shared = *impl_->shared;
+  if (!shared.cache.enabled() || !route.staticFiles ||
+      (request.method != "GET" && request.method != "HEAD")) {
+    return false;
+  }
+  // Only the headers a cached 200/304 can answer; anything else takes the full path.
+  const std::string* ifNoneMatch = nullptr;
+  const std::string* ifModifiedSince = nullptr;
+  const std::string* acceptEncoding = nullptr;
+  for (const auto& field : request.headers) {
+    const std::string& name = field.name;
+    if (name.size() < 5 || (name[0] != 'i' && name[0] != 'I' && name[0] != 'r' && name[0] != 'R' &&
+                            name[0] != 'a' && name[0] != 'A')) {
+      continue;  // cheap reject: none of the names below
+    }
+    if (http::equalsIgnoreCase(name, "Range") || http::equalsIgnoreCase(name, "If-Range") ||
+        http::equalsIgnoreCase(name, "If-Match") ||
+        http::equalsIgnoreCase(name, "If-Unmodified-Since")) {
+      return false;
+    }
+    const std::string** slot = nullptr;
+    if (http::equalsIgnoreCase(name, "If-None-Match")) {
+      slot = &ifNoneMatch;
+    } else if (http::equalsIgnoreCase(name, "If-Modified-Since")) {
+      slot = &ifModifiedSince;
+    } else if (http::equalsIgnoreCase(name, "Accept-Encoding")) {
+      slot = &acceptEncoding;
+    }
+    if (slot != nullptr) {
+      if (*slot != nullptr && slot != &ifModifiedSince) {
+        return false;  // a list split over several fields: the full path joins them
+      }
+      if (*slot == nullptr) {
+        *slot = &field.value;
+      }
+    }
+  }
+  std::optional<std::string_view> rest = pathAfterPrefix(request.target, route.prefix);
+  if (!rest) {
+    return false;
+  }
+  std::string& key = shared.scratchKey;
+  key.clear();
+  detail::appendCacheKeyPrefix(key, route);
+  bool trailingSlash = false;
+  if (decodeRelativePath(*rest, shared.scratchDecoded, key, trailingSlash) != PathVerdict::Ok) {
+    return false;
+  }
+  CodingPreference codings;
+  if (route.staticFiles->precompressed && acceptEncoding != nullptr) {
+    codings = preferredCodings(*acceptEncoding);
+  }
+  detail::appendCacheKeySuffix(key, trailingSlash, codings);
+  std::shared_ptr<const CachedFile> file = shared.cache.find(key, shared.loop->nowMs());
+  if (!file) {
+    return false;
+  }
+  bool notModified = false;
+  if (ifNoneMatch != nullptr) {
+    notModified = ifNoneMatchHits(*ifNoneMatch, file->etag);
+  } else if (ifModifiedSince != nullptr) {
+    std::optional<int64_t> date = parseHttpDate(*ifModifiedSince);
+    notModified = date && file->mtime <= *date;
+  }
+  hit.file = std::move(file);
+  hit.notModified = notModified;
+  return true;
 }
 
 void FileServer::cancel(StaticTicket& ticket) {

@@ -110,34 +110,34 @@ DecodeError percentDecodePath(std::string_view in, std::string& out) {
   return isValidUtf8(out) ? DecodeError::None : DecodeError::BadUtf8;
 }
 
-PathResult normalizeRequestPath(std::string_view target, std::string_view prefix) {
-  PathResult result;
-  size_t question = target.find('?');
-  std::string_view raw = target.substr(0, question);
+std::optional<std::string_view> pathAfterPrefix(std::string_view target, std::string_view prefix) {
+  std::string_view raw = target.substr(0, target.find('?'));
   if (raw.empty() || raw.front() != '/' || raw.substr(0, prefix.size()) != prefix) {
-    return result;
+    return std::nullopt;
   }
   std::string_view rest = raw.substr(prefix.size());
   if (!prefix.empty() && prefix.back() == '/') {
-    rest = raw.substr(prefix.size() - 1);  // keep the leading '/'
-  } else if (!rest.empty() && rest.front() != '/') {
-    return result;
+    return raw.substr(prefix.size() - 1);  // keep the leading '/'
   }
+  if (!rest.empty() && rest.front() != '/') {
+    return std::nullopt;
+  }
+  return rest;
+}
 
-  std::string decoded;
+PathVerdict decodeRelativePath(std::string_view rest, std::string& decoded, std::string& relative,
+                               bool& trailingSlash) {
   switch (percentDecodePath(rest, decoded)) {
     case DecodeError::None:
       break;
     case DecodeError::BadEscape:
     case DecodeError::BadUtf8:
-      result.verdict = PathVerdict::BadRequest;
-      return result;
+      return PathVerdict::BadRequest;
     case DecodeError::EncodedSlash:
     case DecodeError::Nul:
-      return result;
+      return PathVerdict::NotFound;
   }
-
-  RequestPath& path = result.path;
+  const size_t start = relative.size();
   std::string_view walk = decoded;
   while (!walk.empty()) {
     size_t slash = walk.find('/');
@@ -147,19 +147,35 @@ PathResult normalizeRequestPath(std::string_view target, std::string_view prefix
       continue;  // "//" collapses, like nginx's merge_slashes
     }
     if (!isServableSegment(segment)) {
-      return result;
+      return PathVerdict::NotFound;
     }
-    if (!path.relative.empty()) {
-      path.relative.push_back('/');
+    if (relative.size() > start) {
+      relative.push_back('/');
     }
-    path.relative.append(segment);
+    relative.append(segment);
   }
-  path.trailingSlash = !decoded.empty() && decoded.back() == '/';
-  path.rawPath.assign(raw);
+  trailingSlash = !decoded.empty() && decoded.back() == '/';
+  return PathVerdict::Ok;
+}
+
+PathResult normalizeRequestPath(std::string_view target, std::string_view prefix) {
+  PathResult result;
+  std::optional<std::string_view> rest = pathAfterPrefix(target, prefix);
+  if (!rest) {
+    return result;
+  }
+  std::string decoded;
+  RequestPath& path = result.path;
+  result.verdict = decodeRelativePath(*rest, decoded, path.relative, path.trailingSlash);
+  if (result.verdict != PathVerdict::Ok) {
+    path = RequestPath{};
+    return result;
+  }
+  size_t question = target.find('?');
+  path.rawPath.assign(target.substr(0, question));
   if (question != std::string_view::npos) {
     path.query.assign(target.substr(question));
   }
-  result.verdict = PathVerdict::Ok;
   return result;
 }
 

@@ -124,6 +124,14 @@ struct ErrorLog {
   bool operator==(const ErrorLog&) const = default;
 };
 
+struct StaticCache {
+  uint64_t size = 64ull << 20;      ///< static_cache.size: all cached files (0: no cache)
+  uint64_t maxFile = 256ull << 10;  ///< static_cache.max_file: larger files are not cached
+  Millis checkInterval{1000};       ///< static_cache.check_interval: re-stat at most this often
+
+  bool operator==(const StaticCache&) const = default;
+};
+
 struct Config {
   std::string sourcePath;              ///< the file this came from
   std::vector<Address> listen;         ///< listen
@@ -133,6 +141,7 @@ struct Config {
   Buffering buffering;
   std::map<std::string, Upstream> upstreams;  ///< upstreams.<name>
   std::vector<Route> routes;                  ///< routes, in file order
+  StaticCache staticCache;                    ///< static_cache
   AccessLog accessLog;
   ErrorLog log;
   std::string user;   ///< user: drop to after binding (empty: stay)

@@ -19,7 +19,8 @@
 //            what the client still sends is read and dropped for a short while, so the
 //            kernel does not answer it with a reset that would destroy our response.
 //
-// Stage implementations: ReadRequest.cpp, Dispatch.cpp, WriteResponse.cpp.
+// Stage implementations: ReadRequest.cpp, Dispatch.cpp, WriteResponse.cpp, and
+// WriteCached.cpp (a static file answered from the small-file cache's prebuilt bytes).
 
 #include <uv.h>
 
@@ -101,6 +102,10 @@ class ClientConnection final : public uv::Deletable,
   void finishResponse();
   void startLingering();
 
+  // --- WriteCached.cpp
+  void respondCached(statics::CacheHit hit);
+  void onCachedWriteDone(int status);
+
   ServerContext& ctx_;
   uv::HandlePtr<uv_tcp_t> tcp_;
   uv::HandlePtr<uv_pipe_t> pipe_;
@@ -130,6 +135,9 @@ class ClientConnection final : public uv::Deletable,
   uint64_t bodyReceived_ = 0;   ///< body bytes (with chunk framing) received so far
 
   std::string pending_;  ///< bytes read past the current request (pipelining)
+
+  statics::CacheHit cachedHit_;  ///< held while a cached response is being written
+  char dateLine_[48] = {};       ///< "Date: ...\r\n" of the cached response being written
 };
 
 }  // namespace doorman::server

@@ -14,7 +14,7 @@
 //   - On try-files routes every 404 (missing file, directory without index, dotfile,
 //     traversal attempt) is a miss; 400, 403, 5xx stay answers.
 //   - Bodies are read into memory reserved from the budget before the read; a refusal
-//     is 503. (sendfile and a small-file cache will replace this for large files.)
+//     is 503. Small files are also kept in the small-file cache (serveCached).
 //   - Responses to HEAD carry the GET headers, an explicit Content-Length, no body.
 //   - Destroying the FileServer with requests in flight is safe: they finish on the
 //     pool, call nobody, and return their budget reservations at once.
@@ -25,6 +25,7 @@
 #include "doorman/config/Config.hpp"
 #include "doorman/core/MemoryBudget.hpp"
 #include "doorman/http/Message.hpp"
+#include "doorman/static/CachedFile.hpp"
 #include "doorman/uv/Loop.hpp"
 
 namespace doorman::statics {
@@ -44,7 +45,7 @@ using StaticTicketPtr = std::shared_ptr<StaticTicket>;
 
 class FileServer {
  public:
-  FileServer(uv::Loop& loop, core::MemoryBudget* budget);
+  FileServer(uv::Loop& loop, core::MemoryBudget* budget, const config::StaticCache& cache = {});
   ~FileServer();
   FileServer(const FileServer&) = delete;
   FileServer& operator=(const FileServer&) = delete;
@@ -54,6 +55,12 @@ class FileServer {
   /// /srv/s/a.css.
   StaticTicketPtr serve(const config::Route& route, const http::Request& request, StaticSink& sink);
   void cancel(StaticTicket& ticket);
+
+  /// The hot path, tried before serve(): a GET or HEAD whose file is in the small-file
+  /// cache and known fresh, asking nothing but If-None-Match / If-Modified-Since /
+  /// Accept-Encoding, is answered at once (200 or 304) from prebuilt bytes; true then, and
+  /// `hit` holds them. Allocates nothing on a warm cache. False: call serve().
+  bool serveCached(const config::Route& route, const http::Request& request, CacheHit& hit);
 
  private:
   struct Impl;

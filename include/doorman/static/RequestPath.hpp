@@ -9,6 +9,7 @@
 //     (segments starting with '.') can never name a servable file: 404.
 // Decoding once matters: "%252e%252e" becomes "%2e%2e", a harmless file name, never "..".
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -43,6 +44,16 @@ DecodeError percentDecodePath(std::string_view in, std::string& out);
 
 /// Strict UTF-8 (RFC 3629): no overlong forms, no surrogates, nothing above U+10FFFF.
 bool isValidUtf8(std::string_view text) noexcept;
+
+/// The part of `target`'s path (before '?') that the route `prefix` leaves, keeping its
+/// leading '/'; nullopt when the prefix does not own the path (see normalizeRequestPath).
+std::optional<std::string_view> pathAfterPrefix(std::string_view target, std::string_view prefix);
+
+/// Decodes `rest` (from pathAfterPrefix) into `decoded` and appends its normalised
+/// relative path to `relative` (segments joined by '/'); both are scratch buffers a caller
+/// may reuse, so a warm call allocates nothing. `trailingSlash` as in RequestPath.
+PathVerdict decodeRelativePath(std::string_view rest, std::string& decoded, std::string& relative,
+                               bool& trailingSlash);
 
 /// `target` is the request target (origin-form), `prefix` the route prefix. A prefix
 /// ending in '/' is stripped but the path keeps its leading '/' ("/static/" on

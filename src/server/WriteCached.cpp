@@ -1,0 +1,88 @@
+// Stage: writing a static file from the small-file cache. The head and body were built
+// when the file was cached; only the Date line and the connection tail are per response,
+// so the whole answer is one uv_write of up to four buffers and nothing is serialized or
+// copied here. The CacheHit keeps the bytes alive until the write completes, even if the
+// cache drops or replaces the entry meanwhile.
+#include <cstring>
+
+#include "doorman/core/Log.hpp"
+#include "doorman/server/ClientConnection.hpp"
+
+namespace doorman::server {
+namespace {
+
+uv_buf_t bufOf(std::string_view bytes) {
+  return uv_buf_init(const_cast<char*>(bytes.data()), static_cast<unsigned>(bytes.size()));
+}
+
+}  // namespace
+
+void ClientConnection::respondCached(statics::CacheHit hit) {
+  if (state_ != State::ReadingHead && state_ != State::ReadingBody && state_ != State::Waiting) {
+    return;
+  }
+  closeAfterResponse_ = !request_.keepAlive || draining_ || ctx_.draining;
+  cachedHit_ = std::move(hit);
+  response_.status = cachedHit_.notModified ? 304 : 200;  // for whoever reports the status
+
+  // Copied: the DateCache string changes each second, maybe while this write is queued.
+  const std::string& date = ctx_.dates.now();
+  size_t dateLength = 0;
+  if (date.size() + 8 <= sizeof dateLine_) {
+    std::memcpy(dateLine_, "Date: ", 6);
+    std::memcpy(dateLine_ + 6, date.data(), date.size());
+    std::memcpy(dateLine_ + 6 + date.size(), "\r\n", 2);
+    dateLength = date.size() + 8;
+  }
+  std::string_view tail = "\r\n";
+  if (closeAfterResponse_) {
+    tail = "Connection: close\r\n\r\n";
+  } else if (request_.versionMinor == 0) {
+    tail = "Connection: keep-alive\r\n\r\n";
+  }
+  uv_buf_t bufs[4];
+  unsigned count = 0;
+  bufs[count++] = bufOf(cachedHit_.head());
+  bufs[count++] = bufOf(std::string_view(dateLine_, dateLength));
+  bufs[count++] = bufOf(tail);
+  if (!cachedHit_.notModified && !request_.isHead() && !cachedHit_.file->body.empty()) {
+    bufs[count++] = bufOf(cachedHit_.file->body);
+  }
+
+  transitionTo(State::Writing);
+  auto* req = new uv_write_t{};
+  int rc = uv_write(req, stream(), bufs, count, [](uv_write_t* w, int status) {
+    auto* self = uv::ownerOf<ClientConnection>(w->handle);
+    delete w;
+    if (self != nullptr) {
+      self->onCachedWriteDone(status);
+    }
+  });
+  if (rc != 0) {
+    delete req;
+    cachedHit_ = {};
+    LOG_INFO("conn %llu: write failed: %s", static_cast<unsigned long long>(id_), uv_strerror(rc));
+    close();
+    return;
+  }
+  writeInFlight_ = true;
+  writeQueueAtArm_ = unsentBytes();
+  timer_.start(static_cast<uint64_t>(ctx_.config.timeouts.sendIdle.count()));
+}
+
+void ClientConnection::onCachedWriteDone(int status) {
+  writeInFlight_ = false;
+  cachedHit_ = {};
+  if (state_ != State::Writing) {
+    return;
+  }
+  if (status != 0) {
+    LOG_INFO("conn %llu: %s: write failed: %s", static_cast<unsigned long long>(id_), peer_.c_str(),
+             uv_strerror(status));
+    close();
+    return;
+  }
+  finishResponse();
+}
+
+}  // namespace doorman::server
