@@ -9,10 +9,19 @@ so a test can tell how many upstream connections a proxy opened.
 
   prefork_server.py --bind unix:/path/sock | --bind 127.0.0.1:PORT
                     [--processes N] [--stats FILE] [--sleep-ms N] [--close-after N]
+                    [--close-delay-ms N] [--record FILE]
 
 --sleep-ms N     sleep N ms in every request before the application runs
 --close-after N  silently close a kept-alive connection after N responses (no
                  "Connection: close" header), as servers with max-requests-per-connection do
+--close-delay-ms N  with --close-after: wait N ms after the last response before closing,
+                 reading nothing, so a request sent meanwhile is never read and the close
+                 resets the connection (the keep-alive race, made deterministic)
+--record FILE    append one line per request read completely, before the app runs:
+                 "METHOD TARGET X-Request-ID" (a test counts what the backend processed)
+
+GET or POST /vanish: recorded, then the connection is closed without an answer (a worker
+that read a request and died).
 """
 
 import argparse
@@ -127,6 +136,15 @@ def serve_connection(sock, args, peer_port):
             sock.sendall(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
             raise ConnectionDone()
         body = reader.read_exact(int(lower.get("content-length", "0") or "0"))
+        if args.record:
+            line = "%s %s %s\n" % (method, target, lower.get("x-request-id", "-"))
+            fd = os.open(args.record, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+            try:
+                os.write(fd, line.encode("latin-1"))
+            finally:
+                os.close(fd)
+        if target.split("?")[0] == "/vanish":
+            raise ConnectionDone()
         if args.sleep_ms:
             time.sleep(args.sleep_ms / 1000.0)
         status, response_headers, out = run_app(
@@ -143,7 +161,11 @@ def serve_connection(sock, args, peer_port):
         head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
         sock.sendall(head if method == "HEAD" else head + out)
         served += 1
-        if close or (args.close_after and served >= args.close_after):
+        if close:
+            raise ConnectionDone()
+        if args.close_after and served >= args.close_after:
+            if args.close_delay_ms:
+                time.sleep(args.close_delay_ms / 1000.0)
             raise ConnectionDone()
 
 
@@ -194,6 +216,8 @@ def main():
     parser.add_argument("--stats", default="")
     parser.add_argument("--sleep-ms", type=int, default=0)
     parser.add_argument("--close-after", type=int, default=0)
+    parser.add_argument("--close-delay-ms", type=int, default=0)
+    parser.add_argument("--record", default="")
     args = parser.parse_args()
     if args.stats:
         os.environ["TESTAPP_STATS"] = args.stats

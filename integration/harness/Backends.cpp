@@ -139,14 +139,19 @@ UwsgiBackend::UwsgiBackend(const TempDir& dir, int processes) : Backend(dir, "uw
 
 PreforkBackend::PreforkBackend(const TempDir& dir, PreforkOptions options)
     : Backend(dir, "prefork") {
-  address_ = "unix:" + dir.file(name_ + ".sock");
+  address_ = options.tcp ? loopback(freeTcpPort()) : "unix:" + dir.file(name_ + ".sock");
   ProcessOptions process;
   process.argv = {"/usr/bin/python3", backendScript("prefork_server.py"),
                   "--bind",           address_,
                   "--processes",      std::to_string(options.processes),
                   "--stats",          statsPath_,
                   "--sleep-ms",       std::to_string(options.sleepMs),
-                  "--close-after",    std::to_string(options.closeAfter)};
+                  "--close-after",    std::to_string(options.closeAfter),
+                  "--close-delay-ms", std::to_string(options.closeDelayMs)};
+  if (!options.recordPath.empty()) {
+    process.argv.push_back("--record");
+    process.argv.push_back(options.recordPath);
+  }
   process.env = pythonEnv(statsPath_);
   // Not probed by connecting: a probe would be an accepted connection in the stats.
   start(std::move(process), /*probeByConnecting=*/false, "prefork_server:");

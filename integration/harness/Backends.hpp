@@ -74,8 +74,11 @@ class UwsgiBackend : public Backend {
 
 struct PreforkOptions {
   int processes = 4;
-  int sleepMs = 0;     ///< per request
-  int closeAfter = 0;  ///< silently close a connection after this many responses (0: never)
+  int sleepMs = 0;           ///< per request
+  int closeAfter = 0;        ///< silently close a connection after this many responses (0: never)
+  int closeDelayMs = 0;      ///< with closeAfter: wait this long before closing, reading nothing
+  std::string recordPath{};  ///< append "METHOD TARGET X-Request-ID" per request read
+  bool tcp = false;          ///< loopback TCP instead of a unix socket
 };
 
 class PreforkBackend : public Backend {

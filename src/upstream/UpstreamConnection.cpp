@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 
 #include <cassert>
+#include <cerrno>
 #include <vector>
 
 #include "doorman/core/Clock.hpp"
@@ -203,7 +204,8 @@ void UpstreamConnection::onWriteDone(int status) {
     // The backend may have answered and closed (e.g. an early 413); let the read side
     // decide if a response is already complete, otherwise this is a failure.
     if (!parser_.anyBytes()) {
-      fail(ExchangeFailure::Kind::ClosedEarly, std::string("write: ") + uv_strerror(status));
+      fail(ExchangeFailure::Kind::ClosedEarly, std::string("write: ") + uv_strerror(status),
+           status == UV_EPIPE || status == UV_ECONNRESET);
     }
     return;
   }
@@ -235,9 +237,13 @@ void UpstreamConnection::onRead(ssize_t nread, const char* data) {
            "upstream closed mid-response: " + parser_.errorReason());
       return;
     }
+    bool reset = nread == UV_ECONNRESET || nread == UV_EPIPE ||
+                 (nread == UV_EOF && !parser_.anyBytes() && socketWasReset());
     fail(parser_.anyBytes() ? ExchangeFailure::Kind::BadResponse
                             : ExchangeFailure::Kind::ClosedEarly,
-         std::string("read: ") + uv_strerror(static_cast<int>(nread)));
+         std::string("read: ") +
+             uv_strerror(reset ? static_cast<int>(UV_ECONNRESET) : static_cast<int>(nread)),
+         reset);
     return;
   }
   if (!parser_.anyBytes()) {
@@ -281,8 +287,45 @@ void UpstreamConnection::finishExchange() {
   listener_.onExchangeDone(*this, std::move(job), std::move(response), reusable);
 }
 
-void UpstreamConnection::fail(ExchangeFailure::Kind kind, std::string detail) {
-  ExchangeFailure failure{kind, std::move(detail), writeDone_};
+bool UpstreamConnection::socketWasReset() noexcept {
+  // A FIN that crossed our request is followed by the backend kernel's RST for the
+  // bytes it will never read; on loopback the RST is here by the time the EOF is seen.
+  uv_os_fd_t fd = -1;
+  if (uv_fileno(tcp_ ? uv::asHandle(tcp_.get()) : uv::asHandle(pipe_.get()), &fd) != 0) {
+    return false;
+  }
+  int error = 0;
+  socklen_t len = sizeof error;
+  if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &len) == 0 && error != 0) {
+    return error == ECONNRESET || error == EPIPE;
+  }
+  if (!tcp_) {
+    // A unix socket whose peer closed with unread data carries ECONNRESET (above, or as
+    // the read error itself); a send would report EPIPE after any close.
+    return false;
+  }
+  // TCP: the pending error may already be consumed; a write of nothing on a connection
+  // closed by a reset fails (after a FIN alone it succeeds).
+  char byte = 0;
+  ssize_t n = send(fd, &byte, 0, MSG_NOSIGNAL | MSG_DONTWAIT);
+  return n < 0 && (errno == ECONNRESET || errno == EPIPE);
+}
+
+bool UpstreamConnection::stillUsable() noexcept {
+  if (state_ != State::Idle) {
+    return false;
+  }
+  uv_os_fd_t fd = -1;
+  if (uv_fileno(tcp_ ? uv::asHandle(tcp_.get()) : uv::asHandle(pipe_.get()), &fd) != 0) {
+    return false;
+  }
+  char byte = 0;
+  ssize_t n = recv(fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+  return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+}
+
+void UpstreamConnection::fail(ExchangeFailure::Kind kind, std::string detail, bool peerReset) {
+  ExchangeFailure failure{kind, std::move(detail), writeDone_, peerReset};
   JobPtr job = std::move(job_);
   close();
   listener_.onExchangeFailed(*this, std::move(job), failure);

@@ -241,12 +241,22 @@ void UpstreamPool::startOn(Server& server, JobPtr job) {
   timing.firstByteUs = 0;
   timing.server = server.endpoint.text;
   ++timing.tries;
-  timing.reusedConnection = !server.idle.empty();
   UpstreamConnection* connection = nullptr;
-  if (!server.idle.empty()) {
+  while (connection == nullptr && !server.idle.empty()) {
     connection = server.idle.back();
     server.idle.pop_back();
-  } else {
+    if (!connection->stillUsable()) {
+      // The backend closed it (or spoke out of turn) and the loop has not seen it yet:
+      // never write a request into a connection known to be dead.
+      LOG_DEBUG("upstream %s: server %s: pooled connection already closed, not reused",
+                config_.name.c_str(), server.endpoint.text.c_str());
+      connection->close();
+      discard(server, *connection);
+      connection = nullptr;
+    }
+  }
+  timing.reusedConnection = connection != nullptr;
+  if (connection == nullptr) {
     server.connections.push_back(
         std::make_unique<UpstreamConnection>(loop_, server.endpoint, settings_, server, budget_));
     connection = server.connections.back().get();
@@ -359,17 +369,23 @@ void UpstreamPool::onFailed(Server& server, UpstreamConnection& connection, JobP
     return;
   }
   markUp(server);  // it accepted the connection
-  // Replay only what is safe to repeat (an idempotent request on a reused connection that
-  // died before answering: the classic race with a backend closing an idle keep-alive
-  // connection).
-  bool staleReuse =
-      failure.kind == Kind::ClosedEarly && reused && job->request && job->request->idempotent;
+  // Replay only what is safe to repeat. A reused connection that dies before any
+  // response byte is the classic race with a backend that closes between requests
+  // (recycled worker, idle timeout). A reset proves the backend closed it with this
+  // request unread: any method may go again. A plain EOF could also be a worker that
+  // read the request and died: only idempotent requests (or with Idempotency-Key).
+  bool staleReuse = failure.kind == Kind::ClosedEarly && reused && job->request &&
+                    (failure.peerReset || job->request->idempotent);
   if (wanted && staleReuse && job->replays < config_.retries) {
     ++job->replays;
     job->failedServer = &server;
-    LOG_INFO("upstream %s: server %s: %s; retrying request %llu (attempt %u)", config_.name.c_str(),
-             server.endpoint.text.c_str(), failure.detail.c_str(),
-             static_cast<unsigned long long>(job->id), job->timing.tries + 1);
+    LOG_WARN(
+        "upstream %s: server %s: %s on a reused connection before any response byte%s; "
+        "replaying request %llu %.*s (try %u)",
+        config_.name.c_str(), server.endpoint.text.c_str(), failure.detail.c_str(),
+        failure.peerReset ? " (reset: never read)" : "", static_cast<unsigned long long>(job->id),
+        static_cast<int>(job->request->method.size()), job->request->method.data(),
+        job->timing.tries + 1);
     queue_.pushFront(std::move(job));
     dispatch();
     return;

@@ -45,6 +45,11 @@ struct ExchangeFailure {
   Kind kind;
   std::string detail;
   bool requestWritten = false;  ///< every byte of the request was handed to the kernel
+  /// ClosedEarly by a reset (ECONNRESET/EPIPE, seen on read, write or as the socket's
+  /// pending error after EOF): the backend closed the connection with bytes of this
+  /// request unread, i.e. it closed between requests (recycling, idle timeout) and never
+  /// read this one.
+  bool peerReset = false;
 };
 
 class UpstreamConnectionListener {
@@ -78,6 +83,10 @@ class UpstreamConnection {
   /// Closes now (any exchange is abandoned without a callback).
   void close() noexcept;
 
+  /// For an Idle connection about to be reused: false when the backend already closed it
+  /// or sent something (a non-blocking MSG_PEEK), in case the loop has not read it yet.
+  bool stillUsable() noexcept;
+
   State state() const noexcept { return state_; }
   /// Exchanges completed on this connection so far.
   uint64_t completedExchanges() const noexcept { return completed_; }
@@ -101,7 +110,9 @@ class UpstreamConnection {
   void onRead(ssize_t nread, const char* data);
   void onTimer();
   void finishExchange();
-  void fail(ExchangeFailure::Kind kind, std::string detail);
+  void fail(ExchangeFailure::Kind kind, std::string detail, bool peerReset = false);
+  /// The socket's pending error is a reset (checked after an EOF).
+  bool socketWasReset() noexcept;
   void setQuickAck() noexcept;
   uv_stream_t* stream() noexcept;
 
