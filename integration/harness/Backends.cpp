@@ -116,6 +116,29 @@ GunicornBackend::GunicornBackend(const TempDir& dir, int workers, bool tcp)
   start(std::move(options), /*probeByConnecting=*/true);
 }
 
+std::string demoDir() { return std::string(DOORMAN_SOURCE_DIR) + "/demo"; }
+
+DemoAppBackend::DemoAppBackend(const TempDir& dir, int workers) : Backend(dir, "demo") {
+  address_ = "unix:" + dir.file(name_ + ".sock");
+  ProcessOptions options;
+  options.argv = {"/usr/bin/gunicorn",
+                  "--chdir",
+                  demoDir(),
+                  "--bind",
+                  address_,
+                  "--workers",
+                  std::to_string(workers),
+                  "--worker-class",
+                  "sync",
+                  "--graceful-timeout",
+                  "5",
+                  "--access-logfile",
+                  "-",
+                  "app:application"};
+  options.env = pythonEnv(statsPath_);
+  start(std::move(options), /*probeByConnecting=*/true);
+}
+
 UwsgiBackend::UwsgiBackend(const TempDir& dir, int processes) : Backend(dir, "uwsgi") {
   address_ = loopback(freeTcpPort());
   ProcessOptions options;

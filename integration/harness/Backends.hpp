@@ -65,6 +65,15 @@ class GunicornBackend : public Backend {
   GunicornBackend(const TempDir& dir, int workers, bool tcp = false);
 };
 
+/// The demo WSGI app (demo/app.py: the page, POST /submit) under gunicorn sync workers.
+class DemoAppBackend : public Backend {
+ public:
+  DemoAppBackend(const TempDir& dir, int workers);
+};
+
+/// demo/ in the source tree (app.py, static/).
+std::string demoDir();
+
 class UwsgiBackend : public Backend {
  public:
   /// uWSGI master + `processes` workers, HTTP/1.1 keep-alive on a loopback TCP port (so
