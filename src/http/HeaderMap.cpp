@@ -6,28 +6,6 @@
 
 namespace doorman::http {
 
-namespace {
-
-// ASCII-only folding: header names and tokens are ASCII (RFC 9110 5.1), and the C
-// locale functions are neither needed nor wanted on the data path.
-constexpr char lowerAscii(char c) noexcept {
-  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-}
-
-}  // namespace
-
-bool equalsIgnoreCase(std::string_view a, std::string_view b) noexcept {
-  if (a.size() != b.size()) {
-    return false;
-  }
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (lowerAscii(a[i]) != lowerAscii(b[i])) {
-      return false;
-    }
-  }
-  return true;
-}
-
 const std::string* HeaderMap::find(std::string_view name) const noexcept {
   for (const auto& field : fields_) {
     if (equalsIgnoreCase(field.name, name)) {

@@ -147,8 +147,12 @@ struct RequestParserCallbacks {
     if (!syntax::isFieldValue(value)) {
       return s.fail(400, "invalid character in header field value");
     }
-    s.request_.headers.add(std::exchange(s.field_, {}), std::string(value));
-    s.value_.clear();
+    if (value.size() == s.value_.size()) {
+      s.request_.headers.add(std::exchange(s.field_, {}), std::exchange(s.value_, {}));
+    } else {
+      s.request_.headers.add(std::exchange(s.field_, {}), std::string(value));
+      s.value_.clear();
+    }
     return 0;
   }
 
@@ -183,21 +187,34 @@ struct RequestParserCallbacks {
   }
 };
 
+namespace {
+
+/// The callbacks are the same for every parser: one table, built once, shared.
+const llhttp_settings_t& requestSettings() {
+  static const llhttp_settings_t settings = [] {
+    llhttp_settings_t s;
+    llhttp_settings_init(&s);
+    s.on_message_begin = &RequestParserCallbacks::onMessageBegin;
+    s.on_method = &RequestParserCallbacks::onMethod;
+    s.on_url = &RequestParserCallbacks::onUrl;
+    s.on_version = &RequestParserCallbacks::onVersion;
+    s.on_header_field = &RequestParserCallbacks::onHeaderField;
+    s.on_header_field_complete = &RequestParserCallbacks::onHeaderFieldComplete;
+    s.on_header_value = &RequestParserCallbacks::onHeaderValue;
+    s.on_header_value_complete = &RequestParserCallbacks::onHeaderValueComplete;
+    s.on_headers_complete = &RequestParserCallbacks::onHeadersComplete;
+    s.on_chunk_header = &RequestParserCallbacks::onChunkHeader;
+    s.on_body = &RequestParserCallbacks::onBody;
+    s.on_message_complete = &RequestParserCallbacks::onMessageComplete;
+    return s;
+  }();
+  return settings;
+}
+
+}  // namespace
+
 RequestParser::RequestParser(RequestLimits limits, core::MemoryBudget* budget)
     : limits_(limits), budget_(budget) {
-  llhttp_settings_init(&settings_);
-  settings_.on_message_begin = &RequestParserCallbacks::onMessageBegin;
-  settings_.on_method = &RequestParserCallbacks::onMethod;
-  settings_.on_url = &RequestParserCallbacks::onUrl;
-  settings_.on_version = &RequestParserCallbacks::onVersion;
-  settings_.on_header_field = &RequestParserCallbacks::onHeaderField;
-  settings_.on_header_field_complete = &RequestParserCallbacks::onHeaderFieldComplete;
-  settings_.on_header_value = &RequestParserCallbacks::onHeaderValue;
-  settings_.on_header_value_complete = &RequestParserCallbacks::onHeaderValueComplete;
-  settings_.on_headers_complete = &RequestParserCallbacks::onHeadersComplete;
-  settings_.on_chunk_header = &RequestParserCallbacks::onChunkHeader;
-  settings_.on_body = &RequestParserCallbacks::onBody;
-  settings_.on_message_complete = &RequestParserCallbacks::onMessageComplete;
   reset();
 }
 
@@ -206,7 +223,7 @@ void RequestParser::reset() {
   // message complete, or before an Upgrade/CONNECT switch doorman never makes) or in
   // llhttp's "closed" state after Connection: close. Whether the connection continues
   // is the caller's decision (Request::keepAlive), not llhttp's.
-  llhttp_init(&parser_, HTTP_REQUEST, &settings_);
+  llhttp_init(&parser_, HTTP_REQUEST, &requestSettings());
   parser_.data = this;
   request_ = Request{};
   request_.body = core::Body(budget_);

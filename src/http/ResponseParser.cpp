@@ -62,8 +62,12 @@ struct ResponseParserCallbacks {
     if (!syntax::isFieldValue(value)) {
       return s.fail("invalid character in upstream response header value");
     }
-    s.response_.headers.add(std::exchange(s.field_, {}), std::string(value));
-    s.value_.clear();
+    if (value.size() == s.value_.size()) {
+      s.response_.headers.add(std::exchange(s.field_, {}), std::exchange(s.value_, {}));
+    } else {
+      s.response_.headers.add(std::exchange(s.field_, {}), std::string(value));
+      s.value_.clear();
+    }
     return 0;
   }
 
@@ -102,18 +106,31 @@ struct ResponseParserCallbacks {
   }
 };
 
+namespace {
+
+/// The callbacks are the same for every parser: one table, built once, shared.
+const llhttp_settings_t& responseSettings() {
+  static const llhttp_settings_t settings = [] {
+    llhttp_settings_t s;
+    llhttp_settings_init(&s);
+    s.on_status = &ResponseParserCallbacks::onStatus;
+    s.on_header_field = &ResponseParserCallbacks::onHeaderField;
+    s.on_header_field_complete = &ResponseParserCallbacks::onHeaderFieldComplete;
+    s.on_header_value = &ResponseParserCallbacks::onHeaderValue;
+    s.on_header_value_complete = &ResponseParserCallbacks::onHeaderValueComplete;
+    s.on_headers_complete = &ResponseParserCallbacks::onHeadersComplete;
+    s.on_chunk_header = &ResponseParserCallbacks::onChunkHeader;
+    s.on_body = &ResponseParserCallbacks::onBody;
+    s.on_message_complete = &ResponseParserCallbacks::onMessageComplete;
+    return s;
+  }();
+  return settings;
+}
+
+}  // namespace
+
 ResponseParser::ResponseParser(ResponseLimits limits, core::MemoryBudget* budget)
     : limits_(limits), budget_(budget) {
-  llhttp_settings_init(&settings_);
-  settings_.on_status = &ResponseParserCallbacks::onStatus;
-  settings_.on_header_field = &ResponseParserCallbacks::onHeaderField;
-  settings_.on_header_field_complete = &ResponseParserCallbacks::onHeaderFieldComplete;
-  settings_.on_header_value = &ResponseParserCallbacks::onHeaderValue;
-  settings_.on_header_value_complete = &ResponseParserCallbacks::onHeaderValueComplete;
-  settings_.on_headers_complete = &ResponseParserCallbacks::onHeadersComplete;
-  settings_.on_chunk_header = &ResponseParserCallbacks::onChunkHeader;
-  settings_.on_body = &ResponseParserCallbacks::onBody;
-  settings_.on_message_complete = &ResponseParserCallbacks::onMessageComplete;
   start(false);
 }
 
@@ -133,7 +150,7 @@ void ResponseParser::start(bool requestWasHead) {
 void ResponseParser::resetMessage() {
   // Also used between an interim (1xx) response and the next one: a fresh llhttp
   // state and a fresh head, same request.
-  llhttp_init(&parser_, HTTP_RESPONSE, &settings_);
+  llhttp_init(&parser_, HTTP_RESPONSE, &responseSettings());
   parser_.data = this;
   response_.status = 200;
   response_.reason.clear();

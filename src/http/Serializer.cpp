@@ -163,7 +163,13 @@ bool isClientResponseSkipped(std::string_view name) {
 }  // namespace
 
 bool isSafeHeaderValue(std::string_view value) noexcept {
-  return value.find_first_of(std::string_view("\r\n\0", 3)) == std::string_view::npos;
+  // One pass; find_first_of with a three-byte set costs a memchr per byte of value.
+  for (const char c : value) {
+    if (c == '\r' || c == '\n' || c == '\0') {
+      return false;
+    }
+  }
+  return true;
 }
 
 bool isHopByHop(std::string_view name, const HeaderMap& headers) {

@@ -12,6 +12,15 @@ TEST(HttpHeaderMap, ComparesNamesCaseInsensitivelyInAscii) {
   EXPECT_TRUE(equalsIgnoreCase("", ""));
 }
 
+TEST(HttpHeaderMap, FoldsOnlyLettersNotOtherBytesThatDifferByTheCaseBit) {
+  EXPECT_TRUE(equalsIgnoreCase("azAZ", "AZaz"));
+  EXPECT_FALSE(equalsIgnoreCase("@", "`"));  // 0x40 / 0x60
+  EXPECT_FALSE(equalsIgnoreCase("[", "{"));  // 0x5B / 0x7B
+  EXPECT_FALSE(equalsIgnoreCase("^", "~"));  // 0x5E / 0x7E
+  EXPECT_FALSE(equalsIgnoreCase("\x01", "!"));
+  EXPECT_FALSE(equalsIgnoreCase("\xc1", "\xe1"));  // not ASCII letters
+}
+
 TEST(HttpHeaderMap, FindsTheFirstFieldWithAName) {
   HeaderMap h;
   h.add("Accept", "a");

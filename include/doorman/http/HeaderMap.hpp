@@ -13,7 +13,22 @@ struct Header {
   std::string value;
 };
 
-bool equalsIgnoreCase(std::string_view a, std::string_view b) noexcept;
+/// ASCII case-insensitive equality (header names and tokens are ASCII, RFC 9110 5.1).
+/// Inline: the serializers and parsers call it for every field of every message.
+inline bool equalsIgnoreCase(std::string_view a, std::string_view b) noexcept {
+  if (a.size() != b.size()) {
+    return false;
+  }
+  for (size_t i = 0; i < a.size(); ++i) {
+    const auto x = static_cast<unsigned char>(a[i]);
+    const auto y = static_cast<unsigned char>(b[i]);
+    // Equal, or equal but for bit 0x20 and a letter.
+    if (x != y && ((x ^ y) != 0x20 || static_cast<unsigned char>((x | 0x20) - 'a') > 'z' - 'a')) {
+      return false;
+    }
+  }
+  return true;
+}
 
 class HeaderMap {
  public:

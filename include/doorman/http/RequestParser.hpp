@@ -96,7 +96,6 @@ class RequestParser {
   RequestLimits limits_;
   core::MemoryBudget* budget_;
   llhttp_t parser_{};
-  llhttp_settings_t settings_{};
   Request request_;
   std::string field_;  ///< header name being accumulated
   std::string value_;  ///< header value being accumulated

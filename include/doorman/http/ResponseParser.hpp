@@ -70,7 +70,6 @@ class ResponseParser {
   ResponseLimits limits_;
   core::MemoryBudget* budget_;
   llhttp_t parser_{};
-  llhttp_settings_t settings_{};
   Response response_;
   std::string field_;
   std::string value_;
