@@ -211,7 +211,9 @@ def markdown(results, proxies, meta):
     out += ["- %s: %s" % (k, v) for k, v in meta["lines"]]
     out += ["", "Figures are medians over the rounds; `doorman ÷ it` is doorman's figure "
             "divided by that proxy's. CPU µs/req is the proxy process tree's utime+stime "
-            "(from /proc/PID/stat) over the run divided by the requests completed.", ""]
+            "(from /proc/PID/stat) over the run divided by the requests completed. Idle memory "
+            "and worker recycling run once (first round), each against fresh processes "
+            "or a fixed number of requests.", ""]
     rows = targets(summary)
     if rows:
         out += ["## Targets of the benchmark issue", "",

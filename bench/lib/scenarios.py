@@ -29,7 +29,7 @@ class Settings:
         self.ramp = 2.0  # attackers open their connections before the load starts
         # httperf runs one connection at a time: its speed is the backend's latency.
         # paste.httpserver behind a proxy that delays ACKs answers ~20 requests/s.
-        self.httperf_requests = {"gunicorn": 300 if quick else 1000, "paste": 100}
+        self.httperf_requests = {"gunicorn": 300 if quick else 600, "paste": 100}
         self.recycling_requests = 2000 if quick else 10000
         self.idle_connections = 2000 if quick else 10000
 
