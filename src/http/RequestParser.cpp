@@ -92,6 +92,11 @@ struct RequestParserCallbacks {
     return 0;
   }
 
+  static int onUrlComplete(llhttp_t* p) {
+    self(p).urlComplete_ = true;
+    return 0;
+  }
+
   static int onVersion(llhttp_t* p, const char* at, size_t /*len*/) {
     auto& s = self(p);
     // Exactly " HTTP/" between the target and the version digits.
@@ -169,6 +174,15 @@ struct RequestParserCallbacks {
 
   static int onBody(llhttp_t* p, const char* at, size_t len) {
     auto& s = self(p);
+    if (s.request_.chunked) {
+      // The framing bytes before this chunk data must end their lines with CRLF.
+      if (!syntax::chunkedFramingLineEndsOk(
+              s.framingFrom_, static_cast<size_t>(at - s.framingFrom_), s.framingPrev_)) {
+        return s.fail(400, "bare LF in chunked body");
+      }
+      s.framingPrev_ = 0;
+      s.framingFrom_ = at + len;
+    }
     if (len > s.limits_.bodyBytes - s.request_.body.size()) {
       return s.fail(413, "request body too large");
     }
@@ -197,6 +211,7 @@ const llhttp_settings_t& requestSettings() {
     s.on_message_begin = &RequestParserCallbacks::onMessageBegin;
     s.on_method = &RequestParserCallbacks::onMethod;
     s.on_url = &RequestParserCallbacks::onUrl;
+    s.on_url_complete = &RequestParserCallbacks::onUrlComplete;
     s.on_version = &RequestParserCallbacks::onVersion;
     s.on_header_field = &RequestParserCallbacks::onHeaderField;
     s.on_header_field_complete = &RequestParserCallbacks::onHeaderFieldComplete;
@@ -213,7 +228,7 @@ const llhttp_settings_t& requestSettings() {
 
 }  // namespace
 
-RequestParser::RequestParser(RequestLimits limits, core::MemoryBudget* budget)
+RequestParser::RequestParser(const RequestLimits& limits, core::MemoryBudget* budget)
     : limits_(limits), budget_(budget) {
   reset();
 }
@@ -237,6 +252,7 @@ void RequestParser::reset() {
   methodEnd_ = 0;
   urlEnd_ = 0;
   urlStarted_ = false;
+  urlComplete_ = false;
   versionStarted_ = false;
   headDone_ = false;
   complete_ = false;
@@ -245,6 +261,7 @@ void RequestParser::reset() {
   methodProbeLen_ = 0;
   trailerBytes_ = 0;
   trailerCount_ = 0;
+  framingPrev_ = 0;
 }
 
 int RequestParser::fail(int status, std::string reason) {
@@ -264,11 +281,20 @@ int RequestParser::countTrailer(size_t len) {
   return 0;
 }
 
-void RequestParser::failFromParser(llhttp_errno_t err) {
+void RequestParser::failFromParser(llhttp_errno_t err, const char* errorPos) {
   if (errorStatus_ != 0) {
     return;  // a callback already said why
   }
   const char* reason = llhttp_get_error_reason(&parser_);
+  // llhttp reports the request-target in one span when it ends, so an invalid byte far
+  // into an over-long target fails before on_url ever saw it. Fed in small pieces the
+  // same target would already have been refused with 414: answer 414 here too, so the
+  // status does not depend on how the bytes arrived.
+  if (methodEnd_ > 0 && !urlComplete_ && errorPos != nullptr &&
+      streamPos(errorPos) > methodEnd_ + 1 + limits_.uriBytes) {
+    fail(414, "request-target too long");
+    return;
+  }
   switch (err) {
     case HPE_INVALID_METHOD:
       methodPending_ = true;  // decided by decideMethod(), maybe after more bytes
@@ -352,17 +378,26 @@ RequestParser::Result RequestParser::feed(const char* data, size_t len) {
   const size_t execLen = std::min(slice, violation);
 
   execData_ = data;
+  framingFrom_ = data;
   const llhttp_errno_t err = llhttp_execute(&parser_, data, execLen);
   size_t consumed = execLen;
   if (err == HPE_PAUSED) {
     consumed = static_cast<size_t>(llhttp_get_error_pos(&parser_) - data);
     paused_ = true;
-  } else if (err != HPE_OK) {
+  }
+  if ((err == HPE_OK || err == HPE_PAUSED) && !headPhase && request_.chunked &&
+      !syntax::chunkedFramingLineEndsOk(
+          framingFrom_, static_cast<size_t>(data + consumed - framingFrom_), framingPrev_)) {
+    // Checked before MessageComplete is reported: "0\r\n\n" never completes a request.
+    fail(400, "bare LF in chunked body");
+  }
+  if (err != HPE_OK && err != HPE_PAUSED) {
     const char* pos = llhttp_get_error_pos(&parser_);
-    if (pos != nullptr && pos >= data && pos <= data + execLen) {
+    const bool posInData = pos != nullptr && pos >= data && pos <= data + execLen;
+    if (posInData) {
       consumed = static_cast<size_t>(pos - data);
     }
-    failFromParser(err);
+    failFromParser(err, posInData ? pos : nullptr);
     streamOffset_ += consumed;
     if (methodPending_) {
       // The probe already holds this feed's bytes (up to its size): decide on them, or

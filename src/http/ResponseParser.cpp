@@ -83,6 +83,15 @@ struct ResponseParserCallbacks {
 
   static int onBody(llhttp_t* p, const char* at, size_t len) {
     auto& s = self(p);
+    if (s.chunkedBody_) {
+      // The framing bytes before this chunk data must end their lines with CRLF.
+      if (!syntax::chunkedFramingLineEndsOk(
+              s.framingFrom_, static_cast<size_t>(at - s.framingFrom_), s.framingPrev_)) {
+        return s.fail("bare LF in chunked upstream response body");
+      }
+      s.framingPrev_ = 0;
+      s.framingFrom_ = at + len;
+    }
     if (len > s.limits_.bodyBytes - s.response_.body.size()) {
       return s.failTooLarge(kTooLarge);
     }
@@ -129,7 +138,7 @@ const llhttp_settings_t& responseSettings() {
 
 }  // namespace
 
-ResponseParser::ResponseParser(ResponseLimits limits, core::MemoryBudget* budget)
+ResponseParser::ResponseParser(const ResponseLimits& limits, core::MemoryBudget* budget)
     : limits_(limits), budget_(budget) {
   start(false);
 }
@@ -162,6 +171,9 @@ void ResponseParser::resetMessage() {
   headBytes_ = 0;
   headDone_ = false;
   interim_ = false;
+  chunkedBody_ = false;
+  atBody_ = false;
+  framingPrev_ = 0;
 }
 
 int ResponseParser::failTooLarge(std::string reason) {
@@ -206,11 +218,20 @@ ResponseParser::Result ResponseParser::feed(const char* data, size_t len) {
       slice = std::min(remaining, allowance);
     }
     const char* begin = data + offset;
+    framingFrom_ = begin;
     const llhttp_errno_t err = llhttp_execute(&parser_, begin, slice);
     size_t consumed = slice;
     if (err == HPE_PAUSED) {
       consumed = static_cast<size_t>(llhttp_get_error_pos(&parser_) - begin);
-    } else if (err != HPE_OK) {
+    }
+    if ((err == HPE_OK || err == HPE_PAUSED) && chunkedBody_ && !headPhase &&
+        !syntax::chunkedFramingLineEndsOk(
+            framingFrom_, static_cast<size_t>(begin + consumed - framingFrom_), framingPrev_)) {
+      // Checked before MessageComplete is reported: "0\r\n\n" never completes.
+      fail("bare LF in chunked upstream response body");
+      return {Event::Error, offset};
+    }
+    if (err != HPE_OK && err != HPE_PAUSED) {
       if (!failed_) {
         const char* reason = llhttp_get_error_reason(&parser_);
         fail(std::string("malformed upstream response: ") + (reason != nullptr ? reason : "?"));
@@ -222,6 +243,15 @@ ResponseParser::Result ResponseParser::feed(const char* data, size_t len) {
     }
     offset += consumed;
 
+    if (err == HPE_PAUSED && atBody_) {
+      // Paused at the end of a chunked head: the body's framing is checked from here.
+      atBody_ = false;
+      llhttp_resume(&parser_);
+      if (offset >= len) {
+        return {Event::NeedMore, offset};
+      }
+      continue;
+    }
     if (err == HPE_PAUSED) {
       if (complete_) {
         return {Event::MessageComplete, offset};
@@ -295,6 +325,13 @@ int ResponseParser::onHeadersComplete() {
   }
   if ((parser_.flags & F_CONTENT_LENGTH) != 0 && parser_.content_length > limits_.bodyBytes) {
     return failTooLarge(kTooLarge);
+  }
+  if ((parser_.flags & F_CHUNKED) != 0) {
+    // Pause so that feed() knows where the body starts (llhttp gives callbacks without
+    // positions no offset): the framing check begins with the next byte.
+    chunkedBody_ = true;
+    atBody_ = true;
+    return HPE_PAUSED;
   }
   return 0;
 }

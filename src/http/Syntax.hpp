@@ -2,6 +2,7 @@
 // Character classes and small parsers of RFC 9110 / 9112 syntax, shared by the http
 // module's parsers and serializer. Private to src/http.
 
+#include <cstddef>
 #include <cstdint>
 #include <string_view>
 
@@ -104,6 +105,23 @@ constexpr bool isAuthority(std::string_view s) noexcept {
     if (!ok) {
       return false;
     }
+  }
+  return true;
+}
+
+/// Line ends in the framing of a chunked body (chunk-size lines, the CRLF after chunk
+/// data, trailer lines, the final CRLF) must be CRLF. llhttp 8.1 accepts a bare LF in
+/// some of these places (it ends "0\r\n\n" at the LF), which another parser may read
+/// differently. The parsers pass every body byte llhttp consumed, except the chunk data
+/// it handed to on_body, through this check; `prev` carries the byte before `data`
+/// across calls (0 after chunk data and at the start of a body). False at the first
+/// LF not preceded by CR.
+constexpr bool chunkedFramingLineEndsOk(const char* data, size_t len, char& prev) noexcept {
+  for (size_t i = 0; i < len; ++i) {
+    if (data[i] == '\n' && prev != '\r') {
+      return false;
+    }
+    prev = data[i];
   }
   return true;
 }

@@ -569,6 +569,79 @@ TEST(HttpRequestParser, InvalidChunkSyntaxIs400) {
   EXPECT_EQ(statusOf(head + "FFFFFFFFFFFFFFFFF\r\n"), 400);
 }
 
+TEST(HttpRequestParser, ChunkSizeWithHexPrefixOrOverflowIs400) {
+  const std::string head = "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n";
+  EXPECT_EQ(statusOf(head + "0x3\r\nabc\r\n0\r\n\r\n"), 400);
+  EXPECT_EQ(statusOf(head + "0X3\r\nabc\r\n0\r\n\r\n"), 400);
+  EXPECT_EQ(statusOf(head + "10000000000000003\r\nabc\r\n0\r\n\r\n"), 400);
+  EXPECT_EQ(statusOf(head + "+3\r\nabc\r\n0\r\n\r\n"), 400);
+}
+
+TEST(HttpRequestParser, MissingCrlfAfterChunkDataIs400) {
+  const std::string head = "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n";
+  EXPECT_EQ(statusOf(head + "3\r\nabc0\r\n\r\n"), 400);
+  EXPECT_EQ(statusOf(head + "3\r\nabc\n0\r\n\r\n"), 400);
+  EXPECT_EQ(statusOf(head + "3\r\nabc\r0\r\n\r\n"), 400);
+}
+
+// Found by fuzz_chunked: llhttp 8.1 ended a chunked message at a bare LF after the last
+// chunk ("0\r\n\n"), and accepted bare LFs elsewhere in the framing.
+TEST(HttpRequestParser, BareLfInChunkedFramingIs400) {
+  const std::string head = "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n";
+  const std::string bodies[] = {"000\r\n\n",
+                                "0\r\n\n",
+                                "0\r\nX-T: 1\n\r\n",
+                                "0\r\nX-T: 1\r\n\n",
+                                "3;a=b\nabc\r\n0\r\n\r\n",
+                                "3\r\nabc\r\n0\n\r\n"};
+  for (const auto& body : bodies) {
+    SCOPED_TRACE(body);
+    const std::string in = head + body + "GET /smuggled HTTP/1.1\r\nHost: a\r\n\r\n";
+    EXPECT_EQ(statusOf(in), 400);
+    std::vector<size_t> everyByte;
+    for (size_t i = 1; i < in.size(); ++i) {
+      everyByte.push_back(i);
+    }
+    const auto split = parsePieces(in, everyByte);
+    EXPECT_EQ(split.errorStatus, 400);
+    EXPECT_TRUE(split.requests.empty());
+  }
+  // LF inside chunk data is data.
+  const auto ok = parseAll(head + "3\r\na\nb\r\n0\r\n\r\n");
+  EXPECT_EQ(ok.errorStatus, 0);
+  ASSERT_EQ(ok.requests.size(), 1u);
+  EXPECT_NE(ok.requests[0].find("body[a\nb]"), std::string::npos);
+}
+
+TEST(HttpRequestParser, ContentLengthListOfDifferingValuesIs400) {
+  EXPECT_EQ(statusOf("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3, 4\r\n\r\nabcd"), 400);
+  EXPECT_EQ(statusOf("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3,4\r\n\r\nabcd"), 400);
+  EXPECT_EQ(statusOf("POST / HTTP/1.1\r\nHost: a\r\nContent-Length:  3 \r\n\r\nabc"), 0);
+}
+
+TEST(HttpRequestParser, NulOrBareCrInHeaderNamesIs400) {
+  EXPECT_EQ(statusOf("GET / HTTP/1.1\r\nHost: a\r\nX\0Y: 1\r\n\r\n"s), 400);
+  EXPECT_EQ(statusOf("GET / HTTP/1.1\r\nHost: a\r\nX\rY: 1\r\n\r\n"), 400);
+  EXPECT_EQ(statusOf("GET / HTTP/1.1\r\nHost: a\r\n\rX: 1\r\n\r\n"), 400);
+  EXPECT_EQ(statusOf("GET / HTTP/1.1\r\nHost: a\r\nX\"Y: 1\r\n\r\n"), 400);
+}
+
+// Found by fuzz_request: an over-long target with an invalid byte far into it was 400
+// when it arrived in one read and 414 when it arrived in pieces.
+TEST(HttpRequestParser, OverLongTargetWithAnInvalidByteIs414HoweverItArrives) {
+  RequestLimits limits;
+  limits.uriBytes = 64;
+  const std::string in = "GET /" + std::string(100, 'a') + "\x01 HTTP/1.1\r\nHost: a\r\n\r\n";
+  EXPECT_EQ(statusOf(in, limits), 414);
+  std::vector<size_t> everyByte;
+  for (size_t i = 1; i < in.size(); ++i) {
+    everyByte.push_back(i);
+  }
+  EXPECT_EQ(parsePieces(in, everyByte, limits).errorStatus, 414);
+  // Within the limit, the invalid byte decides.
+  EXPECT_EQ(statusOf("GET /aaa\x01 HTTP/1.1\r\nHost: a\r\n\r\n", limits), 400);
+}
+
 TEST(HttpRequestParser, BudgetRefusalIs503) {
   core::MemoryBudget budget(0);
   RequestParser parser(RequestLimits{}, &budget);

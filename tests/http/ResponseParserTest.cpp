@@ -291,6 +291,23 @@ TEST(HttpResponseParser, BadChunkingIsAnError) {
             Event::Error);
 }
 
+// Found by fuzz_chunked: llhttp 8.1 ends a chunked body at a bare LF after the last
+// chunk; doorman refuses the response (502) instead of guessing where it ends.
+TEST(HttpResponseParser, BareLfInChunkedFramingIsAnError) {
+  const std::string head = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n";
+  for (const std::string body : {"0\r\n\n", "000\r\n\n", "0\r\nX-T: 1\n\r\n",
+                                 "3;x\nabc\r\n0\r\n\r\n", "3\r\nabc\r\n0\n\r\n"}) {
+    SCOPED_TRACE(body);
+    EXPECT_EQ(parseAll(head + body).event, Event::Error);
+    for (size_t cut = 1; cut < head.size() + body.size(); ++cut) {
+      EXPECT_EQ(parsePieces(head + body, {cut}).event, Event::Error) << "cut at " << cut;
+    }
+  }
+  const auto ok = parseAll(head + "3\r\na\nb\r\n0\r\n\r\n");
+  EXPECT_EQ(ok.event, Event::MessageComplete);
+  EXPECT_NE(ok.response.find("a\nb"), std::string::npos);
+}
+
 TEST(HttpResponseParser, UnsupportedVersionOrStatusIsAnError) {
   EXPECT_EQ(parseAll("HTTP/2.0 200 OK\r\nContent-Length: 0\r\n\r\n").event, Event::Error);
   EXPECT_EQ(parseAll("HTTP/1.1 099 Odd\r\nContent-Length: 0\r\n\r\n").event, Event::Error);

@@ -53,7 +53,7 @@ class RequestParser {
     size_t consumed;  ///< bytes of the input used; feed the rest again
   };
 
-  explicit RequestParser(RequestLimits limits, core::MemoryBudget* budget = nullptr);
+  explicit RequestParser(const RequestLimits& limits, core::MemoryBudget* budget = nullptr);
   RequestParser(const RequestParser&) = delete;
   RequestParser& operator=(const RequestParser&) = delete;
 
@@ -83,7 +83,7 @@ class RequestParser {
   int fail(int status, std::string reason);
   int onHeadersComplete();
   void reset();
-  void failFromParser(llhttp_errno_t err);
+  void failFromParser(llhttp_errno_t err, const char* errorPos);
   int countTrailer(size_t len);
   bool decideMethod(const char* data, size_t len);
   int validateTarget();
@@ -112,6 +112,7 @@ class RequestParser {
   uint64_t methodEnd_ = 0;          ///< stream offset just past the method
   uint64_t urlEnd_ = 0;             ///< stream offset just past the request-target
   bool urlStarted_ = false;
+  bool urlComplete_ = false;  ///< llhttp reached the end of the request-target
   bool versionStarted_ = false;
   bool headDone_ = false;      ///< headers complete: header callbacks now carry trailers
   bool complete_ = false;      ///< MessageComplete reported, takeRequest() not yet called
@@ -121,6 +122,8 @@ class RequestParser {
   bool methodPending_ = false;  ///< llhttp refused the method; 400 or 501 not yet known
   size_t trailerBytes_ = 0;
   size_t trailerCount_ = 0;
+  const char* framingFrom_ = nullptr;  ///< chunked body: first framing byte not yet checked
+  char framingPrev_ = 0;               ///< chunked body: the framing byte before it
 };
 
 }  // namespace doorman::http

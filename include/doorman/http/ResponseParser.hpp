@@ -36,7 +36,7 @@ class ResponseParser {
     size_t consumed;
   };
 
-  explicit ResponseParser(ResponseLimits limits, core::MemoryBudget* budget = nullptr);
+  explicit ResponseParser(const ResponseLimits& limits, core::MemoryBudget* budget = nullptr);
   ResponseParser(const ResponseParser&) = delete;
   ResponseParser& operator=(const ResponseParser&) = delete;
 
@@ -81,9 +81,13 @@ class ResponseParser {
   bool tooLarge_ = false;
 
   bool failed_ = false;
-  bool headDone_ = false;  ///< the head of the current (interim or final) response is parsed
-  bool interim_ = false;   ///< the message just completed was a 1xx: skip it
-  bool atEof_ = false;     ///< finishEof() is completing a close-delimited body
+  bool headDone_ = false;     ///< the head of the current (interim or final) response is parsed
+  bool interim_ = false;      ///< the message just completed was a 1xx: skip it
+  bool atEof_ = false;        ///< finishEof() is completing a close-delimited body
+  bool chunkedBody_ = false;  ///< the current response's body is chunked
+  bool atBody_ = false;       ///< paused at the end of a chunked response's head
+  const char* framingFrom_ = nullptr;  ///< chunked body: first framing byte not yet checked
+  char framingPrev_ = 0;               ///< chunked body: the framing byte before it
 };
 
 }  // namespace doorman::http
