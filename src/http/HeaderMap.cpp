@@ -33,30 +33,18 @@ size_t HeaderMap::remove(std::string_view name) {
 
 void HeaderMap::set(std::string name, std::string value) {
   // The replacement takes the place of the first existing field so the order of the
-  // others is kept. Compacts in place: the first match is overwritten (it never moves,
-  // since nothing before it is removed), later matches are dropped.
-  size_t out = 0;
-  size_t placed = fields_.size();
-  for (size_t i = 0; i < fields_.size(); ++i) {
-    const std::string& key = placed < fields_.size() ? fields_[placed].name : name;
-    if (equalsIgnoreCase(fields_[i].name, key)) {
-      if (placed < fields_.size()) {
-        continue;
-      }
-      placed = i;
-      fields_[i].name = std::move(name);
-      fields_[i].value = std::move(value);
-    }
-    if (out != i) {
-      fields_[out] = std::move(fields_[i]);
-    }
-    ++out;
-  }
-  const bool found = placed < fields_.size();
-  fields_.resize(out);
-  if (!found) {
+  // others is kept; later fields of the same name are dropped. (Written so that `name`
+  // is only moved from at the end: clang-tidy's use-after-move check can follow it.)
+  const auto sameName = [&name](const Header& field) { return equalsIgnoreCase(field.name, name); };
+  const auto first = std::find_if(fields_.begin(), fields_.end(), sameName);
+  if (first == fields_.end()) {
     fields_.push_back({std::move(name), std::move(value)});
+    return;
   }
+  // Erasing after `first` leaves it valid.
+  fields_.erase(std::remove_if(first + 1, fields_.end(), sameName), fields_.end());
+  first->name = std::move(name);
+  first->value = std::move(value);
 }
 
 bool HeaderMap::hasToken(std::string_view name, std::string_view token) const {
