@@ -4,6 +4,8 @@
 #
 #   make run           build a release binary and run the demo on http://127.0.0.1:8080/
 #   make test          dev build + every test, then the same tests under ASan+UBSan
+#   make fuzz          libFuzzer targets, each run for FUZZ_SECONDS
+#   make lint          clang-tidy + cppcheck on src/, warnings are errors
 #   make help          all targets
 
 SHELL := /bin/bash
@@ -25,12 +27,17 @@ CLANG_FORMAT ?= clang-format
 # this file agree even if the caller has its own ASAN_OPTIONS.
 ASAN_ENV = ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 
-FORMAT_DIRS = src include tests integration
+FORMAT_DIRS = src include tests integration fuzz
+
+# Seconds each fuzz target runs in `make fuzz` (6 targets; CI keeps the default).
+FUZZ_SECONDS ?= 30
+# Parallel clang-tidy processes for `make lint`.
+LINT_JOBS ?= 2
 
 banner = @echo; echo "==> $(1)"
 
-.PHONY: help deps deps-bench build release asan clang-build run test test-dev test-asan \
-	format format-check clean bench bench-instructions
+.PHONY: help deps deps-bench deps-fuzz deps-lint build release asan clang-build run test \
+	test-dev test-asan fuzz lint format format-check clean bench bench-instructions
 
 # Arguments for bench/run.py, e.g. BENCH_ARGS="--quick --scenario 1"
 BENCH_ARGS ?=
@@ -44,6 +51,8 @@ help:
 	@echo "make asan         AddressSanitizer+UBSan build (build/asan)"
 	@echo "make test-asan    asan build + all tests under it"
 	@echo "make clang-build  warning-free build with clang++-14 (build/clang)"
+	@echo "make fuzz         libFuzzer targets (build/fuzz), each for FUZZ_SECONDS=$(FUZZ_SECONDS)"
+	@echo "make lint         clang-tidy (.clang-tidy) + cppcheck on src/, warnings are errors"
 	@echo "make format       clang-format -i on $(FORMAT_DIRS)"
 	@echo "make format-check clang-format --dry-run --Werror on $(FORMAT_DIRS)"
 	@echo "make bench        doorman, nginx, HAProxy and h2o side by side (bench/, ~25 min;"
@@ -57,6 +66,12 @@ deps:
 
 deps-bench:
 	@scripts/install-deps bench
+
+deps-fuzz:
+	@scripts/install-deps build fuzz
+
+deps-lint:
+	@scripts/install-deps build lint
 
 build: deps
 	$(call banner,dev build)
@@ -77,6 +92,32 @@ clang-build: deps
 	$(call banner,clang-14 build (warnings are errors))
 	cmake --preset clang
 	cmake --build --preset clang
+
+# The fuzz preset builds only the fuzz targets (clang-14, -fsanitize=fuzzer-no-link,
+# address,undefined); scripts/run-fuzz runs each one for FUZZ_SECONDS and prints its
+# executions and coverage. A crash fails the target (input in build/fuzz/artifacts/).
+fuzz: deps-fuzz
+	$(call banner,fuzz build)
+	cmake --preset fuzz
+	cmake --build --preset fuzz
+	$(call banner,fuzz ($(FUZZ_SECONDS)s per target))
+	scripts/run-fuzz $(FUZZ_SECONDS)
+
+# clang-tidy needs a compile database: the dev preset exports one.
+lint: deps-lint
+	$(call banner,lint: clang-tidy)
+	cmake --preset dev >/dev/null
+	@rc=0; run-clang-tidy-14 -quiet -p build/dev -j $(LINT_JOBS) "$$PWD/src/" \
+		>build/dev/clang-tidy.log 2>&1 || rc=$$?; \
+	sed 's/\x1b\[[0-9;]*m//g' build/dev/clang-tidy.log \
+		| grep -v -E '^(Suppressed [0-9]+ warnings|Use -header-filter|[0-9]+ warnings? generated)' \
+		|| true; \
+	if [[ $$rc -ne 0 ]]; then echo "clang-tidy: findings above (build/dev/clang-tidy.log)"; fi; \
+	exit $$rc
+	$(call banner,lint: cppcheck)
+	cppcheck --quiet --error-exitcode=1 --std=c++20 --language=c++ --inline-suppr \
+		--enable=warning,performance,portability \
+		-I include -I src src
 
 run: release
 	$(call banner,demo)

@@ -82,6 +82,7 @@ void Job::closeFile() noexcept {
   }
   int toClose = fd;
   fd = -1;
+  // cppcheck-suppress legacyUninitvar ; false positive: the lambda in the condition below
   auto* closeReq = new (std::nothrow) uv_fs_t{};
   if (closeReq != nullptr && uv_fs_close(shared->loop->raw(), closeReq, toClose, [](uv_fs_t* done) {
                                uv_fs_req_cleanup(done);

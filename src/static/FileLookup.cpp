@@ -130,7 +130,7 @@ void lookupIndex(const std::string& dir, const LookupInput& in, const std::strin
         name.find('\0') != std::string::npos) {
       continue;  // config allows any name without '/': never let ".." or dotfiles through
     }
-    int fd = openChecked(dir + "/" + name, in, rootReal);
+    int fd = openChecked(std::string(dir).append("/").append(name), in, rootReal);
     if (fd < 0) {
       if (outcomeOf(-fd) == LookupOutcome::NotFound) {
         continue;

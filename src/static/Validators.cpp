@@ -266,7 +266,7 @@ std::optional<int64_t> parseHttpDate(std::string_view text) noexcept {
     return std::nullopt;
   }
   int64_t days = daysFromCivil(c.year, c.month, c.day);
-  return days * 86400 + c.hour * 3600 + c.minute * 60 + c.second;
+  return days * 86400 + int64_t{c.hour} * 3600 + int64_t{c.minute} * 60 + c.second;
 }
 
 }  // namespace doorman::statics

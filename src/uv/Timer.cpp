@@ -6,6 +6,7 @@ namespace doorman::uv {
 
 Timer::Timer(Loop& loop, TimerListener& listener) {
   int rc = 0;
+  // cppcheck-suppress useInitializationList ; rc is an out-parameter of the same call
   timer_ = makeHandle<uv_timer_t>(loop.raw(), rc, uv_timer_init);
   if (!timer_) {
     std::abort();  // uv_timer_init cannot fail on a valid loop
