@@ -139,6 +139,7 @@ TEST_F(SmugglingTest, AmbiguousFramingIsRefusedAndNothingIsForwarded) {
       post + "Transfer-Encoding: chunked\r\n\r\nffffffffffffffffff\r\n\r\n" + hidden,
       post + "Transfer-Encoding: chunked\r\n\r\n3\r\nabcX\r\n0\r\n\r\n" + hidden,
       post + "Transfer-Encoding: chunked\r\n\r\n0\r\n\n" + hidden,
+      post + "Transfer-Encoding: chunked\r\n\r\n1\r\naXY0\r\n\r\n" + hidden,
       // Head syntax: obs-fold, bare LF, NUL / bare CR / non-token in names, Host
       "GET /rec HTTP/1.1\r\nHost: x\r\nX-A: 1\r\n folded\r\n\r\n" + hidden,
       "GET /rec HTTP/1.1\nHost: x\n\n" + hidden,

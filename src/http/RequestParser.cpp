@@ -165,6 +165,7 @@ struct RequestParserCallbacks {
 
   static int onChunkHeader(llhttp_t* p) {
     auto& s = self(p);
+    s.chunkLeft_ = p->content_length;
     // parser->content_length is the size of the chunk announced: refuse before reading it.
     if (p->content_length > s.limits_.bodyBytes - s.request_.body.size()) {
       return s.fail(413, "request body too large");
@@ -176,12 +177,16 @@ struct RequestParserCallbacks {
     auto& s = self(p);
     if (s.request_.chunked) {
       // The framing bytes before this chunk data must end their lines with CRLF.
-      if (!syntax::chunkedFramingLineEndsOk(
-              s.framingFrom_, static_cast<size_t>(at - s.framingFrom_), s.framingPrev_)) {
-        return s.fail(400, "bare LF in chunked body");
+      if (!syntax::chunkedFramingOk(s.framingFrom_, static_cast<size_t>(at - s.framingFrom_),
+                                    s.framingPrev_, s.crlfDue_)) {
+        return s.fail(400, "invalid line end in chunked body");
       }
       s.framingPrev_ = 0;
       s.framingFrom_ = at + len;
+      s.chunkLeft_ -= std::min<uint64_t>(len, s.chunkLeft_);
+      if (s.chunkLeft_ == 0) {
+        s.crlfDue_ = 2;  // the chunk's data ends here
+      }
     }
     if (len > s.limits_.bodyBytes - s.request_.body.size()) {
       return s.fail(413, "request body too large");
@@ -262,6 +267,8 @@ void RequestParser::reset() {
   trailerBytes_ = 0;
   trailerCount_ = 0;
   framingPrev_ = 0;
+  crlfDue_ = 0;
+  chunkLeft_ = 0;
 }
 
 int RequestParser::fail(int status, std::string reason) {
@@ -386,10 +393,10 @@ RequestParser::Result RequestParser::feed(const char* data, size_t len) {
     paused_ = true;
   }
   if ((err == HPE_OK || err == HPE_PAUSED) && !headPhase && request_.chunked &&
-      !syntax::chunkedFramingLineEndsOk(
-          framingFrom_, static_cast<size_t>(data + consumed - framingFrom_), framingPrev_)) {
+      !syntax::chunkedFramingOk(framingFrom_, static_cast<size_t>(data + consumed - framingFrom_),
+                                framingPrev_, crlfDue_)) {
     // Checked before MessageComplete is reported: "0\r\n\n" never completes a request.
-    fail(400, "bare LF in chunked body");
+    fail(400, "invalid line end in chunked body");
   }
   if (err != HPE_OK && err != HPE_PAUSED) {
     const char* pos = llhttp_get_error_pos(&parser_);

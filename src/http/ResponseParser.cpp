@@ -75,6 +75,7 @@ struct ResponseParserCallbacks {
 
   static int onChunkHeader(llhttp_t* p) {
     auto& s = self(p);
+    s.chunkLeft_ = p->content_length;
     if (p->content_length > s.limits_.bodyBytes - s.response_.body.size()) {
       return s.failTooLarge(kTooLarge);
     }
@@ -85,12 +86,16 @@ struct ResponseParserCallbacks {
     auto& s = self(p);
     if (s.chunkedBody_) {
       // The framing bytes before this chunk data must end their lines with CRLF.
-      if (!syntax::chunkedFramingLineEndsOk(
-              s.framingFrom_, static_cast<size_t>(at - s.framingFrom_), s.framingPrev_)) {
-        return s.fail("bare LF in chunked upstream response body");
+      if (!syntax::chunkedFramingOk(s.framingFrom_, static_cast<size_t>(at - s.framingFrom_),
+                                    s.framingPrev_, s.crlfDue_)) {
+        return s.fail("invalid line end in chunked upstream response body");
       }
       s.framingPrev_ = 0;
       s.framingFrom_ = at + len;
+      s.chunkLeft_ -= std::min<uint64_t>(len, s.chunkLeft_);
+      if (s.chunkLeft_ == 0) {
+        s.crlfDue_ = 2;  // the chunk's data ends here
+      }
     }
     if (len > s.limits_.bodyBytes - s.response_.body.size()) {
       return s.failTooLarge(kTooLarge);
@@ -174,6 +179,8 @@ void ResponseParser::resetMessage() {
   chunkedBody_ = false;
   atBody_ = false;
   framingPrev_ = 0;
+  crlfDue_ = 0;
+  chunkLeft_ = 0;
 }
 
 int ResponseParser::failTooLarge(std::string reason) {
@@ -225,10 +232,11 @@ ResponseParser::Result ResponseParser::feed(const char* data, size_t len) {
       consumed = static_cast<size_t>(llhttp_get_error_pos(&parser_) - begin);
     }
     if ((err == HPE_OK || err == HPE_PAUSED) && chunkedBody_ && !headPhase &&
-        !syntax::chunkedFramingLineEndsOk(
-            framingFrom_, static_cast<size_t>(begin + consumed - framingFrom_), framingPrev_)) {
+        !syntax::chunkedFramingOk(framingFrom_,
+                                  static_cast<size_t>(begin + consumed - framingFrom_),
+                                  framingPrev_, crlfDue_)) {
       // Checked before MessageComplete is reported: "0\r\n\n" never completes.
-      fail("bare LF in chunked upstream response body");
+      fail("invalid line end in chunked upstream response body");
       return {Event::Error, offset};
     }
     if (err != HPE_OK && err != HPE_PAUSED) {

@@ -109,19 +109,28 @@ constexpr bool isAuthority(std::string_view s) noexcept {
   return true;
 }
 
-/// Line ends in the framing of a chunked body (chunk-size lines, the CRLF after chunk
-/// data, trailer lines, the final CRLF) must be CRLF. llhttp 8.1 accepts a bare LF in
-/// some of these places (it ends "0\r\n\n" at the LF), which another parser may read
-/// differently. The parsers pass every body byte llhttp consumed, except the chunk data
-/// it handed to on_body, through this check; `prev` carries the byte before `data`
-/// across calls (0 after chunk data and at the start of a body). False at the first
-/// LF not preceded by CR.
-constexpr bool chunkedFramingLineEndsOk(const char* data, size_t len, char& prev) noexcept {
+/// The framing of a chunked body (chunk-size lines, the CRLF after chunk data, trailer
+/// lines, the final CRLF), checked beside llhttp 8.1, which is lenient in two places:
+/// it ends a chunked message at a bare LF ("0\r\n\n"), and it skips the two bytes after
+/// a chunk's data without looking at them ("5\r\nhelloXY0\r\n\r\n" completes) - two
+/// parsers could then disagree about where the body ends. The parsers pass every body
+/// byte llhttp consumed, except chunk data, through here. `prev` is the framing byte
+/// before `data` (0 after chunk data and at the start of a body); `crlfDue` counts the
+/// bytes of the CRLF still owed after the end of a chunk's data (set to 2 there).
+/// False at the first violation.
+constexpr bool chunkedFramingOk(const char* data, size_t len, char& prev, int& crlfDue) noexcept {
   for (size_t i = 0; i < len; ++i) {
-    if (data[i] == '\n' && prev != '\r') {
+    const char c = data[i];
+    if ((crlfDue == 2 && c != '\r') || (crlfDue == 1 && c != '\n')) {
       return false;
     }
-    prev = data[i];
+    if (crlfDue > 0) {
+      --crlfDue;
+    }
+    if (c == '\n' && prev != '\r') {
+      return false;
+    }
+    prev = c;
   }
   return true;
 }

@@ -292,11 +292,13 @@ TEST(HttpResponseParser, BadChunkingIsAnError) {
 }
 
 // Found by fuzz_chunked: llhttp 8.1 ends a chunked body at a bare LF after the last
-// chunk; doorman refuses the response (502) instead of guessing where it ends.
+// chunk and takes any two bytes after chunk data for its CRLF; doorman refuses the
+// response (502) instead of guessing where it ends.
 TEST(HttpResponseParser, BareLfInChunkedFramingIsAnError) {
   const std::string head = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n";
-  for (const std::string body : {"0\r\n\n", "000\r\n\n", "0\r\nX-T: 1\n\r\n",
-                                 "3;x\nabc\r\n0\r\n\r\n", "3\r\nabc\r\n0\n\r\n"}) {
+  for (const std::string body :
+       {"0\r\n\n", "000\r\n\n", "0\r\nX-T: 1\n\r\n", "3;x\nabc\r\n0\r\n\r\n", "3\r\nabc\r\n0\n\r\n",
+        "5\r\nhelloXY0\r\n\r\n", "3\r\nabc\r\r0\r\n\r\n"}) {
     SCOPED_TRACE(body);
     EXPECT_EQ(parseAll(head + body).event, Event::Error);
     for (size_t cut = 1; cut < head.size() + body.size(); ++cut) {

@@ -124,6 +124,8 @@ class RequestParser {
   size_t trailerCount_ = 0;
   const char* framingFrom_ = nullptr;  ///< chunked body: first framing byte not yet checked
   char framingPrev_ = 0;               ///< chunked body: the framing byte before it
+  int crlfDue_ = 0;                    ///< chunked body: CRLF bytes owed after chunk data
+  uint64_t chunkLeft_ = 0;             ///< chunked body: data bytes left in this chunk
 };
 
 }  // namespace doorman::http
