@@ -36,6 +36,7 @@ class FaultsTest : public IntegrationTest {
     fault.name = "fault";
     fault.servers.push_back({fault_->address(), 2});
     fault.responseTimeout = "1s";
+    fault.queueTimeout = "1s";
     config.upstreams.push_back(fault);
     config.routes = {{"/f/", "fault"}, {"/", "app"}};
     config.limits = "{ header_bytes: 16KiB, uri_bytes: 8KiB, body_bytes: 1MiB }";
@@ -86,8 +87,10 @@ TEST_F(FaultsTest, BackendKilledMidResponseGets502AndOthersAreServed) {
   ASSERT_TRUE(other) << slow.error();
   EXPECT_EQ(other->status, 200);
   EXPECT_TRUE(servesHello(doorman_->address()));
-  EXPECT_EQ(statusOf("/f/ok?id=1"), 502);  // nobody listens on the fault port now
-  fault_.reset();                          // reaps the killed process
+  // Nobody listens on the fault port now: the request waits for the server to come back
+  // up to the queue timeout (1s), then 503 (upstream passive health).
+  EXPECT_EQ(statusOf("/f/ok?id=1"), 503);
+  fault_.reset();  // reaps the killed process
   EXPECT_TRUE(fdCountReturnsTo(*doorman_, baselineFds_));
 }
 
