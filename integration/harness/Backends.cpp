@@ -91,8 +91,13 @@ void Backend::start(ProcessOptions options, bool probeByConnecting, const std::s
 }
 
 GunicornBackend::GunicornBackend(const TempDir& dir, int workers, bool tcp)
+    : GunicornBackend(dir, workers, {}, tcp ? loopback(freeTcpPort()) : "") {}
+
+GunicornBackend::GunicornBackend(const TempDir& dir, int workers,
+                                 const std::vector<std::string>& extraArgs,
+                                 const std::string& address)
     : Backend(dir, "gunicorn") {
-  address_ = tcp ? loopback(freeTcpPort()) : "unix:" + dir.file(name_ + ".sock");
+  address_ = !address.empty() ? address : "unix:" + dir.file(name_ + ".sock");
   ProcessOptions options;
   options.argv = {"/usr/bin/gunicorn",
                   "--chdir",
@@ -110,8 +115,9 @@ GunicornBackend::GunicornBackend(const TempDir& dir, int workers, bool tcp)
                   "--access-logfile",
                   "-",
                   "--log-level",
-                  "info",
-                  "testapp:application"};
+                  "info"};
+  options.argv.insert(options.argv.end(), extraArgs.begin(), extraArgs.end());
+  options.argv.push_back("testapp:application");
   options.env = pythonEnv(statsPath_);
   start(std::move(options), /*probeByConnecting=*/true);
 }
@@ -139,7 +145,11 @@ DemoAppBackend::DemoAppBackend(const TempDir& dir, int workers) : Backend(dir, "
   start(std::move(options), /*probeByConnecting=*/true);
 }
 
-UwsgiBackend::UwsgiBackend(const TempDir& dir, int processes) : Backend(dir, "uwsgi") {
+UwsgiBackend::UwsgiBackend(const TempDir& dir, int processes) : UwsgiBackend(dir, processes, {}) {}
+
+UwsgiBackend::UwsgiBackend(const TempDir& dir, int processes,
+                           const std::vector<std::string>& extraArgs)
+    : Backend(dir, "uwsgi") {
   address_ = loopback(freeTcpPort());
   ProcessOptions options;
   options.argv = {"/usr/bin/uwsgi",
@@ -155,6 +165,7 @@ UwsgiBackend::UwsgiBackend(const TempDir& dir, int processes) : Backend(dir, "uw
                   "--die-on-term",
                   "--need-app",
                   "--strict"};
+  options.argv.insert(options.argv.end(), extraArgs.begin(), extraArgs.end());
   options.env = pythonEnv(statsPath_);
   start(std::move(options), /*probeByConnecting=*/true,
         "spawned uWSGI worker " + std::to_string(processes));

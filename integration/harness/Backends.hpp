@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "harness/Process.hpp"
 #include "harness/TempDir.hpp"
@@ -63,6 +64,10 @@ class GunicornBackend : public Backend {
  public:
   /// `workers` sync workers; on a unix socket unless `tcp`.
   GunicornBackend(const TempDir& dir, int workers, bool tcp = false);
+  /// With more command-line options (e.g. --max-requests) and, when `address` is not
+  /// empty, on that address (a restart of a stopped backend on the same socket).
+  GunicornBackend(const TempDir& dir, int workers, const std::vector<std::string>& extraArgs,
+                  const std::string& address = "");
 };
 
 /// The demo WSGI app (demo/app.py: the page, POST /submit) under gunicorn sync workers.
@@ -79,6 +84,8 @@ class UwsgiBackend : public Backend {
   /// uWSGI master + `processes` workers, HTTP/1.1 keep-alive on a loopback TCP port (so
   /// that testapp can tell connections apart by peer port).
   UwsgiBackend(const TempDir& dir, int processes);
+  /// With more command-line options (e.g. --max-requests).
+  UwsgiBackend(const TempDir& dir, int processes, const std::vector<std::string>& extraArgs);
 };
 
 struct PreforkOptions {

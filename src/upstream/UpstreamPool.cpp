@@ -369,13 +369,14 @@ void UpstreamPool::onFailed(Server& server, UpstreamConnection& connection, JobP
     return;
   }
   markUp(server);  // it accepted the connection
-  // Replay only what is safe to repeat. A reused connection that dies before any
-  // response byte is the classic race with a backend that closes between requests
-  // (recycled worker, idle timeout). A reset proves the backend closed it with this
-  // request unread: any method may go again. A plain EOF could also be a worker that
-  // read the request and died: only idempotent requests (or with Idempotency-Key).
-  bool staleReuse = failure.kind == Kind::ClosedEarly && reused && job->request &&
-                    (failure.peerReset || job->request->idempotent);
+  // Replay only what is safe to repeat. A connection reset before any response byte
+  // proves the backend closed it with this request unread: a reused connection closed
+  // between requests (recycled worker, idle timeout), or a new one still in the accept
+  // backlog of a server that is stopping. Any method may go again. A plain EOF on a
+  // reused connection is the same race seen from the other side, or a worker that read
+  // the request and died: only idempotent requests (or with Idempotency-Key).
+  bool staleReuse = failure.kind == Kind::ClosedEarly && job->request &&
+                    (failure.peerReset || (reused && job->request->idempotent));
   if (wanted && staleReuse && job->replays < config_.retries) {
     ++job->replays;
     job->failedServer = &server;
