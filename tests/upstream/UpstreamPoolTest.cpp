@@ -336,6 +336,10 @@ TEST_F(UpstreamPoolTest, WhenEveryServerIsDownForTheQueueTimeoutNewRequestsGet50
   pool->submit(get(), sink, 50, rejection);
   runUntil([&] { return !sink.statuses.empty(); });
   EXPECT_EQ(sink.statuses, std::vector<int>{503});
+  // The outage began when the connect failed, up to the first 503; 50 ms after that 503
+  // it has lasted at least the queue timeout.
+  uint64_t until = loop_.nowMs() + 50;
+  runUntil([&] { return loop_.nowMs() >= until; });
   EXPECT_FALSE(pool->submit(get(), sink, 50, rejection));
   EXPECT_EQ(rejection.status, 503);
   EXPECT_GE(rejection.retryAfterSeconds, 1u);
