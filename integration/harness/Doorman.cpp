@@ -74,6 +74,7 @@ std::string DoormanConfig::toYaml(uint16_t port, const std::string& tempDir) con
   for (const auto& [prefix, upstream] : routes) {
     y += "  - { prefix: " + quoted(prefix) + ", upstream: " + upstream + " }\n";
   }
+  y += extra;
   return y;
 }
 

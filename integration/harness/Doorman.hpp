@@ -40,6 +40,8 @@ struct DoormanConfig {
   std::string memoryPerMessage = "64KiB";
   std::string memoryTotal = "256MiB";
   std::string logLevel = "debug";
+  /// More top-level YAML (access_log, admin...), appended as written.
+  std::string extra;
 
   /// One upstream "app" with one server, every path routed to it.
   static DoormanConfig forBackend(const std::string& address, int workers);

@@ -4,11 +4,20 @@
 
 #include <unistd.h>
 
+#include <cerrno>
 #include <csignal>
+#include <cstring>
 
+#include "doorman/config/Loader.hpp"
 #include "doorman/core/Log.hpp"
+#include "doorman/ops/Privileges.hpp"
 
 namespace doorman::app {
+namespace {
+
+constexpr uint64_t kStatusEveryMs = 5000;
+
+}  // namespace
 
 uint64_t raiseFileLimit() {
   rlimit limit{};
@@ -32,6 +41,47 @@ Application::~Application() {
   sigint_.reset();
   sigquit_.reset();
   sighup_.reset();
+  sigusr1_.reset();
+  statusTimer_.reset();
+  loop_.flushDeferred();
+  accessLog_.reset();  // writes what is still pending
+}
+
+std::string Application::applyErrorLog(const config::Config& config) {
+  core::LogLevel level = core::LogLevel::Info;
+  core::parseLogLevel(config.log.level, level);
+  core::Log::setLevel(level);
+  if (!core::Log::setPath(config.log.path.c_str())) {
+    return "cannot open log file " + config.log.path + ": " + std::strerror(errno);
+  }
+  return {};
+}
+
+std::string Application::applyAccessLog(const config::Config& config) {
+  if (!config.accessLog.enabled) {
+    if (server_) {
+      server_->setAccessLog(nullptr);
+    }
+    accessLog_.reset();
+    return {};
+  }
+  if (!accessLog_) {
+    auto writer = std::make_unique<ops::AccessLogWriter>();
+    std::string error = writer->open(config.accessLog.path);
+    if (!error.empty()) {
+      return error;
+    }
+    accessLog_ = std::move(writer);
+  } else if (config.accessLog.path != config_.accessLog.path) {
+    std::string error = accessLog_->open(config.accessLog.path);  // switches on its thread
+    if (!error.empty()) {
+      return error;
+    }
+  }
+  if (server_) {
+    server_->setAccessLog(accessLog_.get());
+  }
+  return {};
 }
 
 int Application::run() {
@@ -43,10 +93,32 @@ int Application::run() {
     LOG_ERROR("%s", error.c_str());
     return 1;
   }
-  error = server_->listen();
+  error = applyAccessLog(config_);
   if (!error.empty()) {
     LOG_ERROR("%s", error.c_str());
     return 1;
+  }
+  server_->setExtraMetrics([this](std::string& out) {
+    out +=
+        "# HELP doorman_access_log_dropped_total Access log lines dropped because the disk "
+        "could not keep up.\n# TYPE doorman_access_log_dropped_total counter\n"
+        "doorman_access_log_dropped_total ";
+    out += std::to_string(accessLog_ ? accessLog_->dropped() : 0);
+    out += '\n';
+  });
+  error = server_->listen(ops::takeInheritedListenFds());
+  if (!error.empty()) {
+    LOG_ERROR("%s", error.c_str());
+    return 1;
+  }
+  // Every socket is bound: root is no longer needed.
+  error = ops::dropPrivileges(config_.user, config_.group);
+  if (!error.empty()) {
+    LOG_ERROR("cannot drop privileges: %s", error.c_str());
+    return 1;
+  }
+  if (!config_.user.empty() || !config_.group.empty()) {
+    LOG_INFO("running as uid %d gid %d", static_cast<int>(getuid()), static_cast<int>(getgid()));
   }
   auto watch = [this](uv::HandlePtr<uv_signal_t>& handle, int signum) {
     int rc = 0;
@@ -65,22 +137,54 @@ int Application::run() {
   watch(sigint_, SIGINT);
   watch(sigquit_, SIGQUIT);
   watch(sighup_, SIGHUP);
+  watch(sigusr1_, SIGUSR1);
   LOG_INFO("doorman %s started (pid %d, file descriptor limit %llu)", DOORMAN_VERSION,
            static_cast<int>(getpid()), static_cast<unsigned long long>(files));
+  if (notifier_.enabled()) {
+    notifier_.notify("READY=1\nMAINPID=" + std::to_string(getpid()) + "\n" + statusLine());
+    int rc = 0;
+    statusTimer_ = uv::makeHandle<uv_timer_t>(loop_.raw(), rc, uv_timer_init);
+    if (statusTimer_) {
+      statusTimer_->data = this;
+      uv_timer_start(
+          statusTimer_.get(),
+          [](uv_timer_t* t) {
+            if (auto* self = uv::ownerOf<Application>(t)) {
+              self->notifyStatus();
+            }
+          },
+          kStatusEveryMs, kStatusEveryMs);
+      uv_unref(reinterpret_cast<uv_handle_t*>(statusTimer_.get()));
+    }
+  }
   loop_.run();
   LOG_INFO("doorman stopped");
   return exitCode_;
 }
 
+std::string Application::statusLine() const {
+  if (!server_) {
+    return "STATUS=starting";
+  }
+  return "STATUS=" + std::string(draining_ ? "draining; " : "") +
+         std::to_string(server_->connectionCount()) + " connections, " +
+         std::to_string(server_->queuedRequests()) + " queued requests, configuration #" +
+         std::to_string(server_->generation());
+}
+
+void Application::notifyStatus() { notifier_.notify(statusLine()); }
+
 void Application::onSignal(int signum) {
   switch (signum) {
     case SIGHUP:
-      // Reloading the configuration is not built yet (tracked as its own issue); a HUP
-      // must not kill the process meanwhile.
-      LOG_WARN("SIGHUP received: configuration reload is not supported yet; ignoring");
+      reload();
+      return;
+    case SIGUSR1:
+      reopenLogs();
       return;
     case SIGQUIT:
       LOG_INFO("SIGQUIT: stopping now");
+      notifier_.notify("STOPPING=1");
       finish();
       return;
     default:
@@ -90,15 +194,76 @@ void Application::onSignal(int signum) {
         return;
       }
       LOG_INFO("%s: stopping gracefully (up to %lld ms)", signum == SIGINT ? "SIGINT" : "SIGTERM",
-               static_cast<long long>(config_.timeouts.drain.count()));
+               static_cast<long long>(server_->config().timeouts.drain.count()));
       beginDrain();
       return;
   }
 }
 
+void Application::reopenLogs() {
+  LOG_INFO("SIGUSR1: reopening log files");
+  if (!core::Log::setPath(config_.log.path.c_str())) {
+    LOG_ERROR("cannot reopen log file %s: %s", config_.log.path.c_str(), std::strerror(errno));
+  }
+  if (accessLog_) {
+    accessLog_->reopen(config_.accessLog.path);
+  }
+}
+
+void Application::reload() {
+  if (draining_) {
+    LOG_WARN("SIGHUP while stopping: not reloading");
+    return;
+  }
+  const std::string path = config_.sourcePath;
+  LOG_INFO("SIGHUP: reloading configuration from %s", path.c_str());
+  notifier_.notify("RELOADING=1\nSTATUS=reloading configuration");
+  auto refuse = [&](const std::string& why) {
+    ++server_->context().metrics.reloadsFailure;
+    LOG_ERROR("reload refused, the running configuration stays: %s", why.c_str());
+    notifier_.notify("READY=1\n" + statusLine());
+  };
+  config::LoadResult loaded = config::loadConfigFile(path);
+  if (!loaded.ok()) {
+    for (const auto& e : loaded.errors) {
+      LOG_ERROR("%s", e.toString().c_str());
+    }
+    refuse(std::to_string(loaded.errors.size()) + " error(s) in " + path);
+    return;
+  }
+  config::Config next = std::move(loaded.config);
+  if (next.user != config_.user || next.group != config_.group) {
+    LOG_WARN("reload: user/group changes take effect only at the next start");
+    next.user = config_.user;
+    next.group = config_.group;
+  }
+  if (next.buffering.tempDir != config_.buffering.tempDir) {
+    LOG_WARN("reload: buffering.temp_dir changes take effect only at the next start");
+  }
+  std::string error = applyAccessLog(next);
+  if (!error.empty()) {
+    refuse(error);
+    return;
+  }
+  if (!server_->reload(next, error)) {
+    applyAccessLog(config_);  // back to the running file
+    refuse(error);
+    return;
+  }
+  error = applyErrorLog(next);
+  if (!error.empty()) {
+    LOG_ERROR("reload: %s (logging to stderr)", error.c_str());
+  }
+  config_ = std::move(next);
+  ++server_->context().metrics.reloadsSuccess;
+  LOG_INFO("configuration #%llu in force", static_cast<unsigned long long>(server_->generation()));
+  notifier_.notify("READY=1\n" + statusLine());
+}
+
 void Application::beginDrain() {
   draining_ = true;
-  drainTimer_.start(static_cast<uint64_t>(config_.timeouts.drain.count()));
+  notifier_.notify("STOPPING=1\n" + statusLine());
+  drainTimer_.start(static_cast<uint64_t>(server_->config().timeouts.drain.count()));
   server_->setOnConnectionsChanged([this] { checkDrained(); });
   server_->drain();
   checkDrained();
@@ -127,6 +292,8 @@ void Application::finish() {
   sigint_.reset();
   sigquit_.reset();
   sighup_.reset();
+  sigusr1_.reset();
+  statusTimer_.reset();
   loop_.stop();
 }
 

@@ -25,7 +25,8 @@ void printUsage(FILE* out) {
       "  -v, --version      print the version and exit\n"
       "  -h, --help         print this help and exit\n"
       "\n"
-      "Signals: TERM/INT stop gracefully (a second one stops at once), QUIT stops at once.\n",
+      "Signals: TERM/INT stop gracefully (a second one stops at once), QUIT stops at once,\n"
+      "HUP reloads the configuration, USR1 reopens the log files.\n",
       kDefaultConfig);
 }
 

@@ -75,7 +75,7 @@ ClientConnection::ClientConnection(ServerContext& context, uv::HandlePtr<uv_tcp_
       peer_(std::move(peer)),
       id_(id),
       timer_(context.loop, *this),
-      parser_(limitsFrom(context.config), &context.budget) {
+      parser_(limitsFrom(context.current->config), &context.budget) {
   uv::asHandle(stream())->data = this;
   ++ctx_.counters.open;
 }
@@ -101,7 +101,7 @@ void ClientConnection::transitionTo(State next) {
 
 void ClientConnection::start() {
   // The first request's head must arrive within timeouts.header (slowloris).
-  timer_.start(static_cast<uint64_t>(ctx_.config.timeouts.header.count()));
+  timer_.start(static_cast<uint64_t>(config().timeouts.header.count()));
   startReading();
 }
 
@@ -166,7 +166,7 @@ void ClientConnection::onRead(ssize_t nread, const uv_buf_t* buf) {
     case State::Writing:
       // Pipelined requests: keep them for later, up to a bound.
       pending_.append(buf->base, len);
-      if (pending_.size() >= ctx_.config.limits.pipelineBytes) {
+      if (pending_.size() >= config().limits.pipelineBytes) {
         stopReading();
       }
       return;
@@ -202,7 +202,7 @@ void ClientConnection::onTimer() {
       size_t queued = unsentBytes();
       if (queued < writeQueueAtArm_) {
         writeQueueAtArm_ = queued;
-        timer_.start(static_cast<uint64_t>(ctx_.config.timeouts.sendIdle.count()));
+        timer_.start(static_cast<uint64_t>(config().timeouts.sendIdle.count()));
         return;
       }
       LOG_INFO("conn %llu: %s: client stopped reading its response (timeouts.send_idle)",
@@ -231,6 +231,11 @@ void ClientConnection::abort() { close(); }
 void ClientConnection::close() {
   if (state_ == State::Closed) {
     return;
+  }
+  if (state_ == State::Waiting) {
+    logRequest(499);  // nginx's code for "the client closed the connection first"
+  } else if (state_ == State::Writing) {
+    logRequest(response_.status);  // with the bytes that did go out
   }
   cancelPending();
   state_ = State::Closed;

@@ -3,6 +3,7 @@
 
 #include "doorman/core/Log.hpp"
 #include "doorman/http/Serializer.hpp"
+#include "doorman/ops/Clock.hpp"
 #include "doorman/server/ClientConnection.hpp"
 #include "doorman/upstream/UpstreamPool.hpp"
 
@@ -40,8 +41,8 @@ void ClientConnection::dispatch() {
   const std::string* given = request_.headers.find("X-Request-ID");
   requestId_ = given != nullptr && acceptableRequestId(*given) ? *given : ctx_.ids.next();
   const std::string* host = request_.headers.find("Host");
-  route_ = ctx_.router.match(host != nullptr ? std::string_view(*host) : std::string_view(),
-                             request_.target);
+  route_ = gen_->router->match(host != nullptr ? std::string_view(*host) : std::string_view(),
+                               request_.target);
   if (route_ == nullptr) {
     respondError(404, "no route for this path", false);
     return;
@@ -76,6 +77,7 @@ void ClientConnection::forwardUpstream() {
   out->headRequest = request_.isHead();
   out->idempotent = isIdempotent(request_);
   upstream::UpstreamPool::Rejection rejection;
+  tel_.submitUs = ops::monotonicMicros();
   job_ = route_->pool->submit(std::move(out), *this, route_->queueTimeoutMs, rejection);
   if (!job_) {
     LOG_WARN("conn %llu: request %s: %s", static_cast<unsigned long long>(id_), requestId_.c_str(),
@@ -85,13 +87,34 @@ void ClientConnection::forwardUpstream() {
   }
 }
 
+void ClientConnection::recordUpstreamTelemetry() {
+  tel_.answeredUs = ops::monotonicMicros();
+  if (!job_) {
+    return;
+  }
+  // The job's clock is the loop's (milliseconds): the queue wait comes from it, the rest
+  // of the time between submission and answer was spent on the worker.
+  tel_.tries = job_->attempts;
+  if (job_->attempts > 0 && job_->dispatchedMs >= job_->enqueuedMs) {
+    tel_.queueUs = static_cast<int64_t>(job_->dispatchedMs - job_->enqueuedMs) * 1000;
+    tel_.upstreamUs = tel_.answeredUs - tel_.submitUs - tel_.queueUs;
+    if (tel_.upstreamUs < 0) {
+      tel_.upstreamUs = 0;
+    }
+  } else {
+    tel_.queueUs = tel_.answeredUs - tel_.submitUs;
+  }
+}
+
 void ClientConnection::onUpstreamResponse(http::Response response) {
+  recordUpstreamTelemetry();
   job_.reset();
   respond(std::move(response), false);
 }
 
 void ClientConnection::onUpstreamFailure(int status, std::string_view reason,
                                          uint64_t retryAfterSeconds) {
+  recordUpstreamTelemetry();
   job_.reset();
   ++ctx_.counters.upstreamErrors;
   LOG_WARN("conn %llu: request %s %s %s: answering %d: %.*s", static_cast<unsigned long long>(id_),

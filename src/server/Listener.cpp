@@ -1,8 +1,11 @@
 #include "doorman/server/Listener.hpp"
 
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstring>
 
 #include "doorman/core/Log.hpp"
@@ -78,6 +81,11 @@ std::string Listener::open() {
   if (rc != 0) {
     return std::string("bind ") + address_.text + ": " + uv_strerror(rc);
   }
+  return startListening();
+}
+
+std::string Listener::startListening() {
+  int rc = 0;
   uv::asHandle(stream())->data = this;
   rc = uv_listen(stream(), kBacklog, [](uv_stream_t* server, int status) {
     if (auto* self = uv::ownerOf<Listener>(server)) {
@@ -88,6 +96,71 @@ std::string Listener::open() {
     return std::string("listen ") + address_.text + ": " + uv_strerror(rc);
   }
   return {};
+}
+
+namespace {
+
+/// The sockaddr a listen address stands for (TCP), as Listener::open binds it.
+bool tcpAddressOf(const config::Address& address, sockaddr_storage& ss) {
+  std::string host = address.host.empty() ? "0.0.0.0" : address.host;
+  return uv_ip4_addr(host.c_str(), address.port, reinterpret_cast<sockaddr_in*>(&ss)) == 0 ||
+         uv_ip6_addr(host.c_str(), address.port, reinterpret_cast<sockaddr_in6*>(&ss)) == 0;
+}
+
+}  // namespace
+
+bool Listener::isBoundTo(int fd, const config::Address& address) {
+  sockaddr_storage bound{};
+  socklen_t len = sizeof bound;
+  if (getsockname(fd, reinterpret_cast<sockaddr*>(&bound), &len) != 0) {
+    return false;
+  }
+  if (address.kind == config::Address::Kind::Unix) {
+    const auto* un = reinterpret_cast<const sockaddr_un*>(&bound);
+    return bound.ss_family == AF_UNIX && address.path == un->sun_path;
+  }
+  sockaddr_storage want{};
+  if (!tcpAddressOf(address, want) || want.ss_family != bound.ss_family) {
+    return false;
+  }
+  if (bound.ss_family == AF_INET) {
+    const auto* a = reinterpret_cast<const sockaddr_in*>(&bound);
+    const auto* b = reinterpret_cast<const sockaddr_in*>(&want);
+    return a->sin_port == b->sin_port && a->sin_addr.s_addr == b->sin_addr.s_addr;
+  }
+  const auto* a = reinterpret_cast<const sockaddr_in6*>(&bound);
+  const auto* b = reinterpret_cast<const sockaddr_in6*>(&want);
+  return a->sin6_port == b->sin6_port &&
+         std::memcmp(&a->sin6_addr, &b->sin6_addr, sizeof a->sin6_addr) == 0;
+}
+
+std::string Listener::adopt(int fd) {
+  sockaddr_storage ss{};
+  socklen_t len = sizeof ss;
+  if (getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len) != 0) {
+    return "inherited socket " + std::to_string(fd) + ": " + std::strerror(errno);
+  }
+  inherited_ = true;
+  int rc = 0;
+  if (ss.ss_family == AF_UNIX) {
+    pipe_ = uv::makeHandle<uv_pipe_t>(loop_.raw(), rc, uv_pipe_init, 0);
+    if (pipe_) {
+      rc = uv_pipe_open(pipe_.get(), fd);
+    }
+    boundName_ = std::string("unix:") + reinterpret_cast<const sockaddr_un*>(&ss)->sun_path;
+  } else if (ss.ss_family == AF_INET || ss.ss_family == AF_INET6) {
+    tcp_ = uv::makeHandle<uv_tcp_t>(loop_.raw(), rc, uv_tcp_init);
+    if (tcp_) {
+      rc = uv_tcp_open(tcp_.get(), fd);
+    }
+    boundName_ = nameOf(ss);
+  } else {
+    return "inherited socket " + std::to_string(fd) + " is neither TCP nor unix";
+  }
+  if (rc != 0) {
+    return "inherited socket " + std::to_string(fd) + ": " + uv_strerror(rc);
+  }
+  return startListening();
 }
 
 void Listener::onConnection(int status) {

@@ -1,5 +1,6 @@
 // Stage: reading a request completely (head, then body) before anything is dispatched.
 #include "doorman/core/Log.hpp"
+#include "doorman/ops/Clock.hpp"
 #include "doorman/server/ClientConnection.hpp"
 
 namespace doorman::server {
@@ -13,8 +14,9 @@ void ClientConnection::consume(const char* data, size_t len) {
     afterHead = false;
     if (state_ == State::Idle) {
       transitionTo(State::ReadingHead);
+      beginRequest();
       if (!firstRequest_) {
-        timer_.start(static_cast<uint64_t>(ctx_.config.timeouts.header.count()));
+        timer_.start(static_cast<uint64_t>(config().timeouts.header.count()));
       }
     }
     if (state_ != State::ReadingHead && state_ != State::ReadingBody) {
@@ -25,6 +27,7 @@ void ClientConnection::consume(const char* data, size_t len) {
     auto result = parser_.feed(data, len);
     data += result.consumed;
     len -= result.consumed;
+    tel_.bytesIn += result.consumed;
     if (state_ == State::ReadingBody) {
       bodyReceived_ += result.consumed;
     }
@@ -37,7 +40,7 @@ void ClientConnection::consume(const char* data, size_t len) {
             respondError(408, "request body arrived too slowly", true);
             return;
           }
-          timer_.start(static_cast<uint64_t>(ctx_.config.timeouts.bodyIdle.count()));
+          timer_.start(static_cast<uint64_t>(config().timeouts.bodyIdle.count()));
         }
         return;
       case Event::HeadComplete:
@@ -66,7 +69,7 @@ bool ClientConnection::bodyTooSlow() const {
   // start, a phone waking its radio). A drip-feeding client is caught at its next byte;
   // one that stops entirely is caught by timeouts.body_idle.
   static constexpr uint64_t kGraceMs = 5000;
-  uint64_t rate = ctx_.config.timeouts.bodyMinRate;
+  uint64_t rate = config().timeouts.bodyMinRate;
   uint64_t elapsed = ctx_.loop.nowMs() - bodyStartMs_;
   return rate > 0 && elapsed >= kGraceMs && bodyReceived_ * 1000 < rate * elapsed;
 }
@@ -75,7 +78,7 @@ void ClientConnection::onHeadComplete() {
   transitionTo(State::ReadingBody);
   bodyStartMs_ = ctx_.loop.nowMs();
   bodyReceived_ = 0;
-  timer_.start(static_cast<uint64_t>(ctx_.config.timeouts.bodyIdle.count()));
+  timer_.start(static_cast<uint64_t>(config().timeouts.bodyIdle.count()));
   const http::Request& req = parser_.request();
   bool bodyExpected = req.chunked || (req.hasContentLength && req.contentLength > 0);
   if (req.expectContinue && bodyExpected) {
@@ -85,7 +88,16 @@ void ClientConnection::onHeadComplete() {
   }
 }
 
+void ClientConnection::beginRequest() {
+  gen_ = ctx_.current;  // pinned until the response is written
+  requestId_.clear();
+  tel_ = Telemetry{};
+  tel_.startUnixUs = ops::wallMicros();
+  tel_.startUs = ops::monotonicMicros();
+}
+
 void ClientConnection::onRequestComplete() {
+  tel_.completeUs = ops::monotonicMicros();
   timer_.stop();
   transitionTo(State::Waiting);
   firstRequest_ = false;
@@ -132,11 +144,12 @@ void ClientConnection::resumeAfterResponse() {
   response_ = http::Response{};
   responseHead_.clear();
   route_ = nullptr;
+  gen_.reset();  // an idle connection pins no configuration
   if (draining_ || ctx_.draining) {
     close();
     return;
   }
-  timer_.start(static_cast<uint64_t>(ctx_.config.timeouts.keepalive.count()));
+  timer_.start(static_cast<uint64_t>(config().timeouts.keepalive.count()));
   if (!pending_.empty()) {
     std::string bytes = std::move(pending_);
     pending_.clear();

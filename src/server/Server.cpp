@@ -1,63 +1,199 @@
 #include "doorman/server/Server.hpp"
 
+#include <algorithm>
+#include <ctime>
+
 #include "doorman/core/Log.hpp"
 
 namespace doorman::server {
+namespace {
+
+/// Two listen addresses name the same socket (the text as written may differ).
+bool sameSocket(const config::Address& a, const config::Address& b) {
+  return a.kind == b.kind && a.host == b.host && a.port == b.port && a.path == b.path;
+}
+
+}  // namespace
 
 std::unique_ptr<Server> Server::create(uv::Loop& loop, config::Config config, std::string& error) {
-  std::unique_ptr<Server> server(new Server(loop, std::move(config)));
-  const config::Config& cfg = server->config_;
-  std::map<std::string, upstream::UpstreamPool*> pools;
-  for (const auto& [name, upstream] : cfg.upstreams) {
-    auto pool = upstream::UpstreamPool::create(loop, upstream, &server->budget_,
-                                               cfg.buffering.maxResponseBytes, error);
-    if (!pool) {
-      return nullptr;
-    }
-    pools[name] = pool.get();
-    server->pools_[name] = std::move(pool);
+  std::unique_ptr<Server> server(new Server(loop, config));
+  GenerationPtr gen = buildGeneration(loop, std::move(config), &server->budget_, nullptr, 1, error);
+  if (!gen) {
+    return nullptr;
   }
-  server->router_ = std::make_unique<Router>(cfg.routes, pools, cfg.upstreams);
-  server->files_ = std::make_unique<statics::FileServer>(loop, &server->budget_, cfg.staticCache);
-  server->ctx_.reset(new ServerContext{
-      loop, cfg, *server->router_, server->budget_, *server->files_, *server, {}, {}, {}, false});
+  server->ctx_->current = std::move(gen);
   return server;
 }
 
-Server::Server(uv::Loop& loop, config::Config config)
-    : loop_(loop), config_(std::move(config)), budget_(config_.buffering.memoryTotal) {}
+Server::Server(uv::Loop& loop, const config::Config& config)
+    : loop_(loop),
+      budget_(config.buffering.memoryTotal),
+      files_(std::make_unique<statics::FileServer>(loop, &budget_, config.staticCache)),
+      ctx_(std::make_unique<ServerContext>(loop, budget_, *files_,
+                                           static_cast<ConnectionRegistry&>(*this))),
+      startedUnix_(static_cast<uint64_t>(std::time(nullptr))) {}
 
 Server::~Server() {
   shuttingDown_ = true;
   listeners_.clear();
+  admin_.reset();
   for (auto& [raw, connection] : connections_) {
     connection->abort();
   }
   connections_.clear();
   // Connections closed earlier may still wait for deferred deletion; they reference the
-  // pools and the context, which die below.
+  // generations (pools) and the context, which die below.
   loop_.flushDeferred();
-  pools_.clear();
+  ctx_->current.reset();
+  loop_.flushDeferred();  // the generations themselves are deleted deferred
 }
 
-std::string Server::listen() {
-  for (const auto& address : config_.listen) {
+std::string Server::listen(const std::vector<int>& inherited) {
+  std::vector<int> unused = inherited;
+  for (const auto& address : config().listen) {
     auto listener = std::make_unique<Listener>(loop_, address, static_cast<AcceptHandler&>(*this));
-    std::string error = listener->open();
+    auto match = std::find_if(unused.begin(), unused.end(),
+                              [&](int fd) { return Listener::isBoundTo(fd, address); });
+    std::string error;
+    if (match != unused.end()) {
+      error = listener->adopt(*match);
+      unused.erase(match);
+    } else {
+      error = listener->open();
+    }
     if (!error.empty()) {
       return error;
     }
-    LOG_INFO("listening on %s", listener->boundName().c_str());
+    LOG_INFO("listening on %s%s", listener->boundName().c_str(),
+             listener->inherited() ? " (socket from systemd)" : "");
     listeners_.push_back(std::move(listener));
   }
+  for (int fd : unused) {
+    // A socket systemd passed for an address the file does not name: serve it too.
+    config::Address none;
+    none.text = "fd:" + std::to_string(fd);
+    auto listener = std::make_unique<Listener>(loop_, none, static_cast<AcceptHandler&>(*this));
+    std::string error = listener->adopt(fd);
+    if (!error.empty()) {
+      return error;
+    }
+    LOG_INFO("listening on %s (socket from systemd, not in the configuration)",
+             listener->boundName().c_str());
+    listeners_.push_back(std::move(listener));
+  }
+  return openAdmin(config());
+}
+
+std::string Server::openAdmin(const config::Config& cfg) {
+  if (!cfg.adminListen) {
+    admin_.reset();
+    return {};
+  }
+  if (admin_ && sameSocket(admin_->address(), *cfg.adminListen)) {
+    return {};
+  }
+  auto admin = std::make_unique<AdminServer>(
+      loop_, *cfg.adminListen, [this](std::string_view method, std::string_view target) {
+        return onAdminRequest(method, target);
+      });
+  std::string error = admin->open();
+  if (!error.empty()) {
+    return "admin.listen: " + error;
+  }
+  LOG_INFO("admin endpoint (/metrics, /status) on %s", admin->boundName().c_str());
+  admin_ = std::move(admin);
   return {};
+}
+
+bool Server::reload(config::Config config, std::string& error) {
+  if (ctx_->draining) {
+    error = "stopping: reload refused";
+    return false;
+  }
+  const Generation& old = *ctx_->current;
+  GenerationPtr next =
+      buildGeneration(loop_, std::move(config), &budget_, &old, old.number + 1, error);
+  if (!next) {
+    return false;
+  }
+  const config::Config& cfg = next->config;
+  // Open what is new first: a port that cannot be bound fails the whole reload, and
+  // until the commit below nothing that serves has been touched.
+  std::vector<bool> keep(listeners_.size(), false);
+  std::vector<std::unique_ptr<Listener>> opened;
+  for (const auto& address : cfg.listen) {
+    bool found = false;
+    for (size_t i = 0; i < listeners_.size(); ++i) {
+      if (sameSocket(listeners_[i]->address(), address) &&
+          listeners_[i]->address().text.rfind("fd:", 0) != 0) {
+        keep[i] = found = true;
+        break;
+      }
+    }
+    if (found) {
+      continue;
+    }
+    auto listener = std::make_unique<Listener>(loop_, address, static_cast<AcceptHandler&>(*this));
+    std::string why = listener->open();
+    if (!why.empty()) {
+      error = why;
+      return false;
+    }
+    opened.push_back(std::move(listener));
+  }
+  std::unique_ptr<AdminServer> newAdmin;
+  bool adminChanges =
+      !(admin_ && cfg.adminListen && sameSocket(admin_->address(), *cfg.adminListen));
+  if (adminChanges && cfg.adminListen) {
+    newAdmin = std::make_unique<AdminServer>(
+        loop_, *cfg.adminListen, [this](std::string_view method, std::string_view target) {
+          return onAdminRequest(method, target);
+        });
+    std::string why = newAdmin->open();
+    if (!why.empty()) {
+      error = "admin.listen: " + why;
+      return false;
+    }
+  }
+  // Commit. Sockets systemd passed that the file does not name stay (they are not ours
+  // to close); listeners no longer configured close now (their accepted connections stay).
+  std::vector<std::unique_ptr<Listener>> nextListeners;
+  for (size_t i = 0; i < listeners_.size(); ++i) {
+    if (keep[i] || listeners_[i]->address().text.rfind("fd:", 0) == 0) {
+      nextListeners.push_back(std::move(listeners_[i]));
+    } else {
+      LOG_INFO("reload: no longer listening on %s", listeners_[i]->boundName().c_str());
+    }
+  }
+  for (auto& l : opened) {
+    LOG_INFO("reload: listening on %s", l->boundName().c_str());
+    nextListeners.push_back(std::move(l));
+  }
+  listeners_ = std::move(nextListeners);
+  if (adminChanges) {
+    admin_ = std::move(newAdmin);
+    if (admin_) {
+      LOG_INFO("reload: admin endpoint on %s", admin_->boundName().c_str());
+    }
+  }
+  budget_.setLimit(cfg.buffering.memoryTotal);
+  ctx_->current = std::move(next);
+  return true;
+}
+
+size_t Server::queuedRequests() const {
+  size_t n = 0;
+  for (const auto& [name, pool] : ctx_->current->pools) {
+    n += pool->queueLength();
+  }
+  return n;
 }
 
 bool Server::onConnectionPending(Listener& listener) {
   if (shuttingDown_ || ctx_->draining) {
     return false;
   }
-  if (connections_.size() >= config_.limits.connections) {
+  if (connections_.size() >= config().limits.connections) {
     LOG_DEBUG("at limits.connections (%zu): not accepting for now", connections_.size());
     return false;
   }
@@ -90,7 +226,7 @@ void Server::onConnectionClosed(ClientConnection& connection) {
   loop_.deferDelete(std::move(it->second));
   connections_.erase(it);
   for (auto& listener : listeners_) {
-    if (connections_.size() >= config_.limits.connections) {
+    if (connections_.size() >= config().limits.connections) {
       break;
     }
     listener->resume();
@@ -117,6 +253,7 @@ void Server::abortAll() {
   // Closing connections makes room under limits.connections: without listeners nothing
   // new is accepted meanwhile.
   listeners_.clear();
+  admin_.reset();
   ctx_->draining = true;
   std::vector<ClientConnection*> all;
   for (auto& [raw, connection] : connections_) {

@@ -67,7 +67,7 @@ void ClientConnection::respondCached(statics::CacheHit hit) {
   }
   writeInFlight_ = true;
   writeQueueAtArm_ = unsentBytes();
-  timer_.start(static_cast<uint64_t>(ctx_.config.timeouts.sendIdle.count()));
+  timer_.start(static_cast<uint64_t>(config().timeouts.sendIdle.count()));
 }
 
 void ClientConnection::onCachedWriteDone(int status) {

@@ -4,6 +4,7 @@
 
 #include "doorman/core/Log.hpp"
 #include "doorman/http/Serializer.hpp"
+#include "doorman/ops/Clock.hpp"
 #include "doorman/server/ClientConnection.hpp"
 
 namespace doorman::server {
@@ -20,6 +21,7 @@ void ClientConnection::respond(http::Response response, bool closeAfter) {
     return;  // already answering or closed
   }
   response_ = std::move(response);
+  tel_.respondUs = ops::monotonicMicros();
   closeAfterResponse_ = closeAfter || !request_.keepAlive || draining_ || ctx_.draining;
   http::ClientResponseOptions options;
   options.keepAlive = !closeAfterResponse_;
@@ -75,8 +77,9 @@ void ClientConnection::writeNextBatch() {
     return;
   }
   writeInFlight_ = true;
+  tel_.bytesOut += bytes;
   writeQueueAtArm_ = unsentBytes();
-  timer_.start(static_cast<uint64_t>(ctx_.config.timeouts.sendIdle.count()));
+  timer_.start(static_cast<uint64_t>(config().timeouts.sendIdle.count()));
 }
 
 void ClientConnection::onWriteDone(int status) {
@@ -109,6 +112,7 @@ void ClientConnection::writeContinue() {
 
 void ClientConnection::finishResponse() {
   ++ctx_.counters.responses;
+  logRequest(response_.status);
   timer_.stop();
   if (closeAfterResponse_) {
     startLingering();

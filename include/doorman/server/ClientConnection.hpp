@@ -19,8 +19,13 @@
 //            what the client still sends is read and dropped for a short while, so the
 //            kernel does not answer it with a reset that would destroy our response.
 //
-// Stage implementations: ReadRequest.cpp, Dispatch.cpp, WriteResponse.cpp, and
-// WriteCached.cpp (a static file answered from the small-file cache's prebuilt bytes).
+// Stage implementations: ReadRequest.cpp, Dispatch.cpp, WriteResponse.cpp,
+// WriteCached.cpp (a static file answered from the small-file cache's prebuilt bytes);
+// the access log line and the request metrics: RequestLog.cpp.
+//
+// Configuration: a request pins the newest Generation when its first byte arrives and
+// keeps it until its response is written (a reload meanwhile changes nothing for it);
+// an idle connection holds none, so a retired generation dies with its last request.
 
 #include <uv.h>
 
@@ -82,6 +87,15 @@ class ClientConnection final : public uv::Deletable,
   void onClientEof(const char* why);
   void resumeAfterResponse();
   bool bodyTooSlow() const;
+  void beginRequest();
+
+  // --- RequestLog.cpp
+  /// The configuration of the request in progress, else the newest one.
+  const config::Config& config() const noexcept {
+    return gen_ ? gen_->config : ctx_.current->config;
+  }
+  /// One access log line and the request metrics, once per request.
+  void logRequest(int status);
 
   // --- Dispatch.cpp
   void dispatch();
@@ -91,6 +105,7 @@ class ClientConnection final : public uv::Deletable,
   void onStaticResponse(http::Response response) override;
   void onStaticMiss() override;
   void cancelPending();
+  void recordUpstreamTelemetry();
 
   // --- WriteResponse.cpp
   void respond(http::Response response, bool closeAfter);
@@ -138,6 +153,27 @@ class ClientConnection final : public uv::Deletable,
 
   statics::CacheHit cachedHit_;  ///< held while a cached response is being written
   char dateLine_[48] = {};       ///< "Date: ...\r\n" of the cached response being written
+
+  // The configuration the current request started with (nullptr while Idle).
+  GenerationPtr gen_;
+
+  // Per-request telemetry for the access log (microseconds of a monotonic clock).
+  struct Telemetry {
+    int64_t startUnixUs = 0;  ///< wall clock at the first byte
+    int64_t startUs = -1;     ///< first byte
+    int64_t completeUs = -1;  ///< request complete
+    int64_t submitUs = -1;    ///< handed to the upstream pool
+    int64_t answeredUs = -1;  ///< upstream response or failure
+    int64_t respondUs = -1;   ///< response writing began
+    int64_t queueUs = -1;     ///< from the job: time waiting for a slot
+    int64_t upstreamUs = -1;  ///< from the job: time on the worker
+    uint64_t bytesIn = 0;
+    uint64_t bytesOut = 0;
+    uint32_t tries = 0;
+    std::string server;  ///< upstream server that answered
+    bool logged = false;
+  };
+  Telemetry tel_;
 };
 
 }  // namespace doorman::server

@@ -30,6 +30,12 @@ class Listener {
 
   /// Binds and listens; empty string on success, else the reason.
   std::string open();
+  /// Serves an already bound socket (systemd socket activation); takes ownership of `fd`.
+  std::string adopt(int fd);
+  /// True when `fd` is a listening socket bound to `address` (same family, IP, port or path).
+  static bool isBoundTo(int fd, const config::Address& address);
+  /// The socket came from systemd.
+  bool inherited() const noexcept { return inherited_; }
 
   /// Accepts one pending connection into a new stream handle (one of the two is set).
   /// Returns a libuv error code (0 on success).
@@ -44,6 +50,7 @@ class Listener {
 
  private:
   void onConnection(int status);
+  std::string startListening();
   uv_stream_t* stream() noexcept;
 
   uv::Loop& loop_;
@@ -53,6 +60,7 @@ class Listener {
   uv::HandlePtr<uv_pipe_t> pipe_;
   std::string boundName_;
   bool pending_ = false;
+  bool inherited_ = false;
 };
 
 }  // namespace doorman::server

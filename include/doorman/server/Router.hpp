@@ -19,6 +19,9 @@ struct RouteEntry {
   uint64_t queueTimeoutMs = 0;             ///< route override or the upstream's
 };
 
+/// The route's name in metrics and logs: its prefix, after its host when it has one.
+std::string routeLabel(const config::Route& route);
+
 class Router {
  public:
   Router(const std::vector<config::Route>& routes,

@@ -1,6 +1,8 @@
 #pragma once
-// Everything one configuration serves: listeners, upstream pools, router, static files
-// and the client connections. Owns them all; tearing it down closes them all.
+// Everything doorman serves: listeners, the admin endpoint, client connections, and the
+// configuration generations (pools + router) they use. Owns them all; tearing it down
+// closes them all. A reload builds the next generation completely before anything
+// changes, so a bad configuration leaves the running one untouched.
 
 #include <functional>
 #include <map>
@@ -11,12 +13,12 @@
 
 #include "doorman/config/Config.hpp"
 #include "doorman/core/MemoryBudget.hpp"
+#include "doorman/server/AdminServer.hpp"
 #include "doorman/server/ClientConnection.hpp"
+#include "doorman/server/Generation.hpp"
 #include "doorman/server/Listener.hpp"
-#include "doorman/server/Router.hpp"
 #include "doorman/server/ServerContext.hpp"
 #include "doorman/static/FileServer.hpp"
-#include "doorman/upstream/UpstreamPool.hpp"
 #include "doorman/uv/Loop.hpp"
 
 namespace doorman::server {
@@ -29,8 +31,15 @@ class Server final : private ConnectionRegistry, private AcceptHandler {
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
 
-  /// Binds every listener; empty string on success.
-  std::string listen();
+  /// Binds every listener and the admin listener; empty string on success. Sockets
+  /// passed by systemd (`inherited`) are used for the listen addresses they are bound
+  /// to; those matching no address are served as well.
+  std::string listen(const std::vector<int>& inherited = {});
+
+  /// Switches to `config`: listeners added or closed (those that stay keep their
+  /// socket), routes and pools of the new generation used by requests that start from
+  /// now on. On failure (`error` set) nothing changed.
+  bool reload(config::Config config, std::string& error);
 
   /// Graceful stop: stop accepting, close idle connections, finish the busy ones.
   void drain();
@@ -40,10 +49,22 @@ class Server final : private ConnectionRegistry, private AcceptHandler {
   size_t connectionCount() const noexcept { return connections_.size(); }
   const ServerCounters& counters() const noexcept { return ctx_->counters; }
   const std::vector<std::unique_ptr<Listener>>& listeners() const noexcept { return listeners_; }
-  const std::map<std::string, std::unique_ptr<upstream::UpstreamPool>>& pools() const noexcept {
-    return pools_;
+  const config::Config& config() const noexcept { return ctx_->current->config; }
+  uint64_t generation() const noexcept { return ctx_->current->number; }
+  ServerContext& context() noexcept { return *ctx_; }
+
+  /// The access log writer (owned by the caller), nullptr for none.
+  void setAccessLog(ops::AccessLogWriter* writer) noexcept { ctx_->accessLog = writer; }
+
+  /// Total requests waiting in the queues of the current generation's upstreams.
+  size_t queuedRequests() const;
+  /// /metrics (Prometheus text format) and /status (JSON); see Observe.cpp.
+  std::string renderMetrics() const;
+  std::string renderStatus() const;
+  /// Called by the owner to add its own lines (access log drops) to /metrics.
+  void setExtraMetrics(std::function<void(std::string&)> extra) {
+    extraMetrics_ = std::move(extra);
   }
-  const config::Config& config() const noexcept { return config_; }
 
   /// Called whenever the number of connections drops (graceful stop waits on it).
   void setOnConnectionsChanged(std::function<void()> callback) {
@@ -51,22 +72,25 @@ class Server final : private ConnectionRegistry, private AcceptHandler {
   }
 
  private:
-  Server(uv::Loop& loop, config::Config config);
+  /// The file server (and its small-file cache) is built once, from the first config.
+  Server(uv::Loop& loop, const config::Config& config);
   void onConnectionClosed(ClientConnection& connection) override;
   bool onConnectionPending(Listener& listener) override;
+  std::string openAdmin(const config::Config& config);
+  AdminServer::Reply onAdminRequest(std::string_view method, std::string_view target);
 
   uv::Loop& loop_;
-  const config::Config config_;
   core::MemoryBudget budget_;
-  std::map<std::string, std::unique_ptr<upstream::UpstreamPool>> pools_;
-  std::unique_ptr<Router> router_;
   std::unique_ptr<statics::FileServer> files_;
   std::unique_ptr<ServerContext> ctx_;
   std::vector<std::unique_ptr<Listener>> listeners_;
+  std::unique_ptr<AdminServer> admin_;
   std::unordered_map<ClientConnection*, std::unique_ptr<ClientConnection>> connections_;
   uint64_t nextConnectionId_ = 1;
+  uint64_t startedUnix_ = 0;
   bool shuttingDown_ = false;
   std::function<void()> onConnectionsChanged_;
+  std::function<void(std::string&)> extraMetrics_;
 };
 
 }  // namespace doorman::server

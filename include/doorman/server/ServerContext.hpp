@@ -1,12 +1,16 @@
 #pragma once
-// What every client connection shares: config, router, budgets, caches and counters.
-// Owned by Server; outlives every connection.
+// What every client connection shares: budgets, caches, counters, metrics, the access
+// log, and the configuration generation new requests start with. Owned by Server;
+// outlives every connection and every reload.
 
 #include <cstdint>
 #include <string>
 
 #include "doorman/config/Config.hpp"
 #include "doorman/core/MemoryBudget.hpp"
+#include "doorman/ops/AccessLog.hpp"
+#include "doorman/ops/Metrics.hpp"
+#include "doorman/server/Generation.hpp"
 #include "doorman/server/Router.hpp"
 #include "doorman/static/FileServer.hpp"
 #include "doorman/uv/Loop.hpp"
@@ -55,9 +59,10 @@ class ConnectionRegistry {
 };
 
 struct ServerContext {
+  ServerContext(uv::Loop& l, core::MemoryBudget& b, statics::FileServer& f, ConnectionRegistry& r)
+      : loop(l), budget(b), files(f), registry(r) {}
+
   uv::Loop& loop;
-  const config::Config& config;
-  const Router& router;
   core::MemoryBudget& budget;
   statics::FileServer& files;
   ConnectionRegistry& registry;
@@ -65,6 +70,9 @@ struct ServerContext {
   RequestIds ids;
   ServerCounters counters;
   bool draining = false;  ///< graceful stop: no keep-alive, no new connections
+  GenerationPtr current;  ///< the configuration a request that starts now uses
+  ops::Metrics metrics;
+  ops::AccessLogWriter* accessLog = nullptr;  ///< nullptr: access_log off
 };
 
 }  // namespace doorman::server
