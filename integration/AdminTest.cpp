@@ -146,7 +146,8 @@ TEST_F(AdminTest, MetricsParseAndCountTheRequestsSent) {
   EXPECT_EQ(m.value("doorman_upstream_workers",
                     {{"upstream", "app"}, {"server", gunicorn_.address()}, {"state", "busy"}}),
             0);
-  EXPECT_EQ(m.value("doorman_upstream_errors_total", {{"upstream", "app"}, {"kind", "failed"}}), 0);
+  EXPECT_EQ(m.value("doorman_upstream_errors_total", {{"upstream", "app"}, {"kind", "connect"}}),
+            0);
   EXPECT_EQ(m.value("doorman_upstream_retries_total", {{"upstream", "app"}}), 0);
   EXPECT_GE(m.value("doorman_connections", {{"state", "idle"}}), 0);
   EXPECT_GE(m.value("doorman_buffered_bytes", {{"where", "memory"}}), 0);

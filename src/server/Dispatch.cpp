@@ -92,17 +92,17 @@ void ClientConnection::recordUpstreamTelemetry() {
   if (!job_) {
     return;
   }
-  // The job's clock is the loop's (milliseconds): the queue wait comes from it, the rest
-  // of the time between submission and answer was spent on the worker.
-  tel_.tries = job_->attempts;
-  if (job_->attempts > 0 && job_->dispatchedMs >= job_->enqueuedMs) {
-    tel_.queueUs = static_cast<int64_t>(job_->dispatchedMs - job_->enqueuedMs) * 1000;
-    tel_.upstreamUs = tel_.answeredUs - tel_.submitUs - tel_.queueUs;
-    if (tel_.upstreamUs < 0) {
-      tel_.upstreamUs = 0;
-    }
-  } else {
-    tel_.queueUs = tel_.answeredUs - tel_.submitUs;
+  // The pool's own timing (upstream::JobTiming): queue wait until the last try got its
+  // slot, upstream time of that try; 0 means the phase did not happen.
+  const upstream::JobTiming& t = job_->timing;
+  tel_.tries = t.tries;
+  tel_.server = t.server;
+  if (t.queuedUs != 0) {
+    uint64_t queueEnd = t.dispatchedUs != 0 ? t.dispatchedUs : t.completedUs;
+    tel_.queueUs = queueEnd >= t.queuedUs ? static_cast<int64_t>(queueEnd - t.queuedUs) : 0;
+  }
+  if (t.dispatchedUs != 0 && t.completedUs >= t.dispatchedUs) {
+    tel_.upstreamUs = static_cast<int64_t>(t.completedUs - t.dispatchedUs);
   }
 }
 

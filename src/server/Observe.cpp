@@ -101,18 +101,16 @@ std::string Server::renderMetrics() const {
     }
   }
   t.family("doorman_upstream_errors_total", "counter",
-           "Upstream failures by kind: queue_full and queue_timeout (503), connect (a failed "
-           "connection attempt), failed (answered 502/504).");
+           "Upstream failures by kind: connect, reset, timeout, bad_response, too_large (per "
+           "try); queue_full, queue_timeout, overloaded, unavailable (per request).");
   for (const auto& [name, pool] : pools) {
     const upstream::PoolStats& st = pool->stats();
-    t.sample("doorman_upstream_errors_total", Labels{{"upstream", name}, {"kind", "queue_full"}},
-             st.rejectedQueueFull);
-    t.sample("doorman_upstream_errors_total", Labels{{"upstream", name}, {"kind", "queue_timeout"}},
-             st.queueTimeouts);
-    t.sample("doorman_upstream_errors_total", Labels{{"upstream", name}, {"kind", "connect"}},
-             st.connectFailures);
-    t.sample("doorman_upstream_errors_total", Labels{{"upstream", name}, {"kind", "failed"}},
-             st.failures);
+    for (size_t k = 0; k < upstream::kUpstreamErrorKinds; ++k) {
+      auto kind = static_cast<upstream::UpstreamError>(k);
+      t.sample("doorman_upstream_errors_total",
+               Labels{{"upstream", name}, {"kind", upstream::upstreamErrorName(kind)}},
+               st.error(kind));
+    }
   }
   t.family("doorman_upstream_retries_total", "counter", "Requests sent again after a failure.");
   for (const auto& [name, pool] : pools) {

@@ -4,13 +4,12 @@
 #include <cstdint>
 #include <ctime>
 
+#include "doorman/core/Clock.hpp"
+
 namespace doorman::ops {
 
-inline int64_t monotonicMicros() noexcept {
-  timespec ts{};
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<int64_t>(ts.tv_sec) * 1000000 + ts.tv_nsec / 1000;
-}
+/// core::monotonicMicros() (the clock of upstream::JobTiming), signed for differences.
+inline int64_t monotonicMicros() noexcept { return static_cast<int64_t>(core::monotonicMicros()); }
 
 inline int64_t wallMicros() noexcept {
   timespec ts{};
