@@ -68,17 +68,5 @@ TEST_F(GracefulStopTest, SecondSignalStopsAtOnce) {
   EXPECT_TRUE(busy.waitForClose(milliseconds(2000)));
 }
 
-/// SIGHUP must not kill doorman while configuration reload is not built: it logs a
-/// warning and keeps serving.
-TEST_F(GracefulStopTest, SighupIsIgnoredWithAWarning) {
-  DoormanProcess doorman(dir_, DoormanConfig::forBackend(gunicorn_.address(), 2));
-  ASSERT_EQ(::kill(doorman.pid(), SIGHUP), 0);
-  ASSERT_TRUE(waitUntil([&] { return doorman.log().find("SIGHUP") != std::string::npos; },
-                        milliseconds(5000)));
-  auto response = fetch(doorman.address(), httpGet("/hello"));
-  ASSERT_TRUE(response);
-  EXPECT_EQ(response->status, 200);
-}
-
 }  // namespace
 }  // namespace doorman::it

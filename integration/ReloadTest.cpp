@@ -1,0 +1,199 @@
+// Configuration reload on SIGHUP: a good file takes effect without a dropped connection
+// or a failed request (shown under wrk load), a bad, vanished or unreadable file is
+// refused and the running configuration keeps serving, listeners come and go.
+
+#include <signal.h>
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <thread>
+
+#include "harness/Backends.hpp"
+#include "harness/Doorman.hpp"
+#include "harness/HttpClient.hpp"
+#include "harness/IntegrationTest.hpp"
+#include "harness/Json.hpp"
+#include "harness/Net.hpp"
+#include "harness/Process.hpp"
+
+namespace doorman::it {
+namespace {
+
+size_t countOf(const std::string& text, const std::string& needle) {
+  size_t n = 0;
+  for (size_t at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) {
+    ++n;
+  }
+  return n;
+}
+
+class ReloadTest : public IntegrationTest {
+ protected:
+  ReloadTest() : adminPort_(freeTcpPort()) {}
+
+  DoormanConfig configFor(const std::string& backend, int workers, const std::string& extra = "") {
+    DoormanConfig c = DoormanConfig::forBackend(backend, workers);
+    c.logLevel = "info";
+    c.extra = "admin: { listen: \"" + loopback(adminPort_) + "\" }\n" + extra;
+    return c;
+  }
+
+  /// Replaces the file doorman was started with (atomically, as an editor or a
+  /// configuration manager would) and sends SIGHUP.
+  void reloadWith(DoormanProcess& doorman, const std::string& yaml) {
+    const std::string next = doorman.configPath() + ".next";
+    std::ofstream(next) << yaml;
+    std::filesystem::rename(next, doorman.configPath());
+    ASSERT_EQ(::kill(doorman.pid(), SIGHUP), 0);
+  }
+
+  std::string render(const DoormanProcess& doorman, const DoormanConfig& c) {
+    return c.toYaml(doorman.port(), dir_.path());
+  }
+
+  int64_t generation() {
+    auto page = fetch(loopback(adminPort_), httpGet("/status"));
+    if (!page) return -1;
+    auto doc = parseJson(page->body);
+    return doc ? (*doc)["generation"].integer() : -1;
+  }
+
+  bool waitForLogCount(const DoormanProcess& doorman, const std::string& needle, size_t count) {
+    return waitUntil([&] { return countOf(doorman.log(), needle) >= count; }, milliseconds(10000));
+  }
+
+  uint16_t adminPort_;
+};
+
+/// 20 reloads during a steady wrk load, each one rebuilding the upstream pool (its queue
+/// timeout changes) and adding or removing a second listener: zero socket errors, zero
+/// non-2xx responses.
+TEST_F(ReloadTest, TwentyReloadsUnderLoadLoseNothing) {
+  PreforkBackend backend(dir_, PreforkOptions{4, 2, 0});  // keep-alive workers, 2 ms each
+  DoormanConfig a = configFor(backend.address(), 4);
+  DoormanProcess doorman(dir_, a);
+  const uint16_t extraPort = freeTcpPort();
+
+  ProcessOptions wrk;
+  wrk.name = "wrk";
+  wrk.argv = {"wrk", "-t2", "-c16", "-d8s", "http://" + doorman.address() + "/hello"};
+  wrk.logPath = dir_.file("wrk.log");
+  Process load(std::move(wrk));
+  std::this_thread::sleep_for(milliseconds(1000));  // load is flowing before the first reload
+
+  constexpr int kReloads = 20;
+  for (int i = 1; i <= kReloads; ++i) {
+    DoormanConfig next = a;
+    next.upstreams[0].queueTimeout = std::to_string(10 + i) + "s";
+    std::string yaml = render(doorman, next);
+    if (i % 2 == 1) {  // odd reloads add a listener, even ones remove it again
+      yaml = std::regex_replace(yaml, std::regex("listen: \\[ (\"[^\"]+\") \\]"),
+                                "listen: [ $1, \"" + loopback(extraPort) + "\" ]");
+    }
+    reloadWith(doorman, yaml);
+    ASSERT_TRUE(waitForLogCount(doorman, "in force", static_cast<size_t>(i))) << doorman.log();
+    std::this_thread::sleep_for(milliseconds(250));
+  }
+  auto status = load.waitForExit(milliseconds(30000));
+  ASSERT_TRUE(status) << "wrk did not finish";
+  const std::string out = load.log();
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(out, m, std::regex(R"((\d+) requests in)"))) << out;
+  const long requests = std::stol(m[1].str());
+  EXPECT_GT(requests, 1000) << out;
+  EXPECT_EQ(out.find("Socket errors"), std::string::npos) << out;
+  EXPECT_EQ(out.find("Non-2xx"), std::string::npos) << out;
+  EXPECT_EQ(generation(), kReloads + 1);
+  EXPECT_EQ(countOf(doorman.log(), "reload refused"), 0u) << doorman.log();
+  std::printf("[ reload ] %d reloads during %ld requests: no socket error, no non-2xx\n", kReloads,
+              requests);
+}
+
+/// A file with an error is refused: logged with its position, the old configuration
+/// keeps serving, the failure is counted; a fixed file is then accepted.
+TEST_F(ReloadTest, BadFileKeepsTheRunningConfiguration) {
+  GunicornBackend gunicorn(dir_, 2);
+  DoormanConfig good = configFor(gunicorn.address(), 2);
+  DoormanProcess doorman(dir_, good);
+  reloadWith(doorman, render(doorman, good) + "acces_log: off\n");
+  ASSERT_TRUE(waitForLogCount(doorman, "reload refused", 1)) << doorman.log();
+  EXPECT_NE(doorman.log().find("acces_log"), std::string::npos) << doorman.log();
+  auto response = fetch(doorman.address(), httpGet("/hello"));
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->status, 200);
+  EXPECT_EQ(generation(), 1);
+  auto metrics = fetch(loopback(adminPort_), httpGet("/metrics"));
+  ASSERT_TRUE(metrics);
+  EXPECT_NE(metrics->body.find("doorman_config_reloads_total{result=\"failure\"} 1\n"),
+            std::string::npos);
+
+  reloadWith(doorman, render(doorman, good));
+  ASSERT_TRUE(waitForLogCount(doorman, "in force", 1)) << doorman.log();
+  EXPECT_EQ(generation(), 2);
+}
+
+/// The file vanished, then became unreadable (a directory in its place): both refused,
+/// doorman keeps serving.
+TEST_F(ReloadTest, VanishedOrUnreadableFileIsRefused) {
+  GunicornBackend gunicorn(dir_, 2);
+  DoormanProcess doorman(dir_, configFor(gunicorn.address(), 2));
+  std::filesystem::remove(doorman.configPath());
+  ASSERT_EQ(::kill(doorman.pid(), SIGHUP), 0);
+  ASSERT_TRUE(waitForLogCount(doorman, "reload refused", 1)) << doorman.log();
+  std::filesystem::create_directory(doorman.configPath());
+  ASSERT_EQ(::kill(doorman.pid(), SIGHUP), 0);
+  ASSERT_TRUE(waitForLogCount(doorman, "reload refused", 2)) << doorman.log();
+  auto response = fetch(doorman.address(), httpGet("/hello"));
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->status, 200);
+  EXPECT_EQ(generation(), 1);
+  std::filesystem::remove(doorman.configPath());
+}
+
+/// A request in flight on an upstream whose pool is rebuilt finishes on the old pool
+/// (200); a listener named only by the new file opens, one no longer named closes, and a
+/// port that cannot be bound fails the whole reload.
+TEST_F(ReloadTest, InFlightRequestsFinishAndListenersFollowTheFile) {
+  GunicornBackend gunicorn(dir_, 2);
+  DoormanConfig a = configFor(gunicorn.address(), 2);
+  DoormanProcess doorman(dir_, a);
+  HttpClient slow(doorman.address());
+  ASSERT_TRUE(slow.send(httpGet("/sleep?ms=1500")));
+  ASSERT_TRUE(waitUntil([&] { return gunicorn.stats().inflight == 1; }, milliseconds(5000)));
+
+  const uint16_t extra = freeTcpPort();
+  DoormanConfig b = configFor(gunicorn.address(), 1);  // the pool is rebuilt
+  std::string yaml =
+      std::regex_replace(render(doorman, b), std::regex("listen: \\[ (\"[^\"]+\") \\]"),
+                         "listen: [ $1, \"" + loopback(extra) + "\" ]");
+  reloadWith(doorman, yaml);
+  ASSERT_TRUE(waitForLogCount(doorman, "in force", 1)) << doorman.log();
+  auto response = slow.readResponse(milliseconds(10000));
+  ASSERT_TRUE(response) << slow.error();
+  EXPECT_EQ(response->status, 200);
+  auto viaExtra = fetch(loopback(extra), httpGet("/hello"));
+  ASSERT_TRUE(viaExtra);
+  EXPECT_EQ(viaExtra->status, 200);
+
+  // A port already taken (the admin port) fails the reload as a whole.
+  std::string clash =
+      std::regex_replace(render(doorman, a), std::regex("listen: \\[ (\"[^\"]+\") \\]"),
+                         "listen: [ $1, \"" + loopback(adminPort_) + "\" ]");
+  reloadWith(doorman, clash);
+  ASSERT_TRUE(waitForLogCount(doorman, "reload refused", 1)) << doorman.log();
+  EXPECT_EQ(generation(), 2);
+  ASSERT_TRUE(fetch(loopback(extra), httpGet("/hello"))) << "the extra listener must stay";
+
+  reloadWith(doorman, render(doorman, a));
+  ASSERT_TRUE(waitForLogCount(doorman, "in force", 2)) << doorman.log();
+  EXPECT_EQ(connectTo(loopback(extra), deadlineIn(milliseconds(300))), -1)
+      << "a listener no longer in the file must close";
+  auto after = fetch(doorman.address(), httpGet("/hello"));
+  ASSERT_TRUE(after);
+  EXPECT_EQ(after->status, 200);
+}
+
+}  // namespace
+}  // namespace doorman::it
