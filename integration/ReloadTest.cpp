@@ -61,7 +61,7 @@ class ReloadTest : public IntegrationTest {
   }
 
   bool waitForLogCount(const DoormanProcess& doorman, const std::string& needle, size_t count) {
-    return waitUntil([&] { return countOf(doorman.log(), needle) >= count; }, milliseconds(10000));
+    return waitUntil([&] { return countOf(doorman.log(), needle) >= count; }, milliseconds(20000));
   }
 
   uint16_t adminPort_;

@@ -78,7 +78,9 @@ std::string DoormanConfig::toYaml(uint16_t port, const std::string& tempDir) con
   return y;
 }
 
-DoormanProcess::DoormanProcess(const TempDir& dir, const DoormanConfig& config) {
+DoormanProcess::DoormanProcess(const TempDir& dir, const DoormanConfig& config,
+                               DoormanLaunch launch)
+    : launch_(std::move(launch)) {
   start(dir, config.toYaml(0, dir.path()));
 }
 
@@ -101,7 +103,14 @@ void DoormanProcess::start(const TempDir& dir, const std::string& yamlTemplate) 
     std::ofstream(configPath_) << yaml;
     ProcessOptions options;
     options.name = name;
-    options.argv = {doormanBinary(), "-c", configPath_};
+    options.argv.clear();
+    for (const auto& arg : launch_.prefix) {  // "{port}" works in launcher arguments too
+      options.argv.push_back(replaceAll(arg, "{port}", std::to_string(port_)));
+    }
+    for (const auto& arg : {doormanBinary(), std::string("-c"), configPath_}) {
+      options.argv.push_back(arg);
+    }
+    options.env = launch_.env;
     options.logPath = dir.file(name + ".log");
     options.stopGrace = milliseconds(10000);
     process_ = std::make_unique<Process>(std::move(options));

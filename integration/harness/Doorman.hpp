@@ -50,11 +50,18 @@ struct DoormanConfig {
   std::string toYaml(uint16_t port, const std::string& tempDir) const;
 };
 
+/// How to start the binary beyond the config: extra environment, and a launcher put in
+/// front of it (e.g. a socket-activation helper that execs doorman).
+struct DoormanLaunch {
+  std::vector<std::pair<std::string, std::string>> env;
+  std::vector<std::string> prefix;
+};
+
 class DoormanProcess {
  public:
   /// Writes the config, starts doorman and waits until its port accepts connections;
   /// throws std::runtime_error (with doorman's log) when it does not come up.
-  DoormanProcess(const TempDir& dir, const DoormanConfig& config);
+  DoormanProcess(const TempDir& dir, const DoormanConfig& config, DoormanLaunch launch = {});
   /// Same from YAML text in which "{port}" and "{dir}" are replaced.
   DoormanProcess(const TempDir& dir, const std::string& yamlTemplate);
   ~DoormanProcess();
@@ -75,6 +82,8 @@ class DoormanProcess {
 
  private:
   void start(const TempDir& dir, const std::string& yamlTemplate);
+
+  DoormanLaunch launch_;
 
   uint16_t port_ = 0;
   std::string configPath_;

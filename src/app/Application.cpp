@@ -240,6 +240,9 @@ void Application::reload() {
   if (next.buffering.tempDir != config_.buffering.tempDir) {
     LOG_WARN("reload: buffering.temp_dir changes take effect only at the next start");
   }
+  if (!(next.staticCache == config_.staticCache)) {
+    LOG_WARN("reload: static_cache changes take effect only at the next start");
+  }
   std::string error = applyAccessLog(next);
   if (!error.empty()) {
     refuse(error);
