@@ -142,6 +142,10 @@ TEST_F(SystemdTest, DropsToTheConfiguredUserAfterBinding) {
   DoormanConfig config = DoormanConfig::forBackend(backend.address(), 2);
   config.extra = "user: nobody\n";
   DoormanProcess doorman(dir_, config);
+  // The port accepts as soon as it is bound, a moment before the switch: wait for it.
+  ASSERT_TRUE(waitUntil([&] { return doorman.log().find("running as uid") != std::string::npos; },
+                        milliseconds(10000)))
+      << doorman.log();
   std::string uid = procStatusLine(doorman.pid(), "Uid");
   std::string gid = procStatusLine(doorman.pid(), "Gid");
   EXPECT_EQ(uid, "Uid:\t65534\t65534\t65534\t65534") << doorman.log();
