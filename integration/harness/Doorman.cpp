@@ -53,7 +53,8 @@ std::string DoormanConfig::toYaml(uint16_t port, const std::string& tempDir) con
   y += "limits: " + limits + "\n";
   y += "timeouts: " + timeouts + "\n";
   y += "buffering: { memory_per_message: " + memoryPerMessage + ", memory_total: " + memoryTotal +
-       ", temp_dir: " + quoted(tempDir) + " }\n";
+       ", disk_total: " + diskTotal +
+       ", temp_dir: " + quoted(spillDir.empty() ? tempDir : spillDir) + " }\n";
   y += "log: { level: " + logLevel + " }\n";
   y += "upstreams:\n";
   for (const auto& upstream : upstreams) {

@@ -39,6 +39,8 @@ struct DoormanConfig {
   std::string timeouts = "{ header: 10s, body_idle: 30s, send_idle: 60s, keepalive: 75s }";
   std::string memoryPerMessage = "64KiB";
   std::string memoryTotal = "256MiB";
+  std::string diskTotal = "4GiB";
+  std::string spillDir;  ///< buffering.temp_dir; empty: the test's own temp dir
   std::string logLevel = "debug";
   /// More top-level YAML (access_log, admin...), appended as written.
   std::string extra;

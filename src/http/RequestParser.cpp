@@ -192,7 +192,8 @@ struct RequestParserCallbacks {
       return s.fail(413, "request body too large");
     }
     if (!s.request_.body.append({at, len})) {
-      return s.fail(503, "out of buffer memory");
+      return s.fail(503, s.request_.body.failed() ? "request body could not be buffered"
+                                                  : "out of buffer memory");
     }
     return 0;
   }
@@ -238,6 +239,12 @@ RequestParser::RequestParser(const RequestLimits& limits, core::MemoryBudget* bu
   reset();
 }
 
+RequestParser::RequestParser(const RequestLimits& limits, core::BufferPolicy* buffers)
+    : RequestParser(limits, buffers != nullptr ? buffers->memory : nullptr) {
+  buffers_ = buffers;
+  request_.body = newBody();
+}
+
 void RequestParser::reset() {
   // A fresh llhttp state per message: the previous one may have ended paused (at
   // message complete, or before an Upgrade/CONNECT switch doorman never makes) or in
@@ -246,7 +253,7 @@ void RequestParser::reset() {
   llhttp_init(&parser_, HTTP_REQUEST, &requestSettings());
   parser_.data = this;
   request_ = Request{};
-  request_.body = core::Body(budget_);
+  request_.body = newBody();
   field_.clear();
   value_.clear();
   headBytes_ = 0;

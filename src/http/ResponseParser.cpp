@@ -101,7 +101,8 @@ struct ResponseParserCallbacks {
       return s.failTooLarge(kTooLarge);
     }
     if (!s.response_.body.append({at, len})) {
-      return s.failTooLarge("out of buffer memory");
+      return s.failTooLarge(s.response_.body.failed() ? s.response_.body.error().c_str()
+                                                      : "out of buffer memory");
     }
     return 0;
   }
@@ -148,6 +149,12 @@ ResponseParser::ResponseParser(const ResponseLimits& limits, core::MemoryBudget*
   start(false);
 }
 
+ResponseParser::ResponseParser(const ResponseLimits& limits, core::BufferPolicy* buffers)
+    : ResponseParser(limits, buffers != nullptr ? buffers->memory : nullptr) {
+  buffers_ = buffers;
+  response_.body = newBody();
+}
+
 void ResponseParser::start(bool requestWasHead) {
   requestWasHead_ = requestWasHead;
   anyBytes_ = false;
@@ -157,7 +164,7 @@ void ResponseParser::start(bool requestWasHead) {
   atEof_ = false;
   errorReason_.clear();
   response_ = Response{};
-  response_.body = core::Body(budget_);
+  response_.body = newBody();
   resetMessage();
 }
 
@@ -303,7 +310,7 @@ ResponseParser::Event ResponseParser::finishEof() {
 Response ResponseParser::takeResponse() {
   Response out = std::move(response_);
   response_ = Response{};
-  response_.body = core::Body(budget_);
+  response_.body = newBody();
   return out;
 }
 

@@ -75,7 +75,8 @@ ClientConnection::ClientConnection(ServerContext& context, uv::HandlePtr<uv_tcp_
       peer_(std::move(peer)),
       id_(id),
       timer_(context.loop, *this),
-      parser_(limitsFrom(context.current->config), &context.budget) {
+      parser_(limitsFrom(context.current->config), &context.requestBuffers),
+      sender_(context.loop.raw()) {
   uv::asHandle(stream())->data = this;
   ++ctx_.counters.open;
 }
@@ -117,6 +118,12 @@ size_t ClientConnection::unsentBytes() {
     unsent += static_cast<size_t>(queued);
   }
   return unsent;
+}
+
+uint64_t ClientConnection::deliveredBytes() {
+  uint64_t handed = cachedHit_.file ? cachedHanded_ : sender_.handed();
+  size_t unsent = unsentBytes();
+  return handed > unsent ? handed - unsent : 0;
 }
 
 void ClientConnection::startReading() {
@@ -192,6 +199,16 @@ void ClientConnection::onTimer() {
       respondError(408, "request head not received in time", true);
       return;
     case State::ReadingBody:
+      if (bodyHeld_) {
+        // doorman held the client back for a whole body_idle and there is still no
+        // room: the buffers stay exhausted. Not the client's fault: 503.
+        LOG_WARN(
+            "conn %llu: %s: no buffer room for the request body within timeouts.body_idle "
+            "(buffering.memory_total / disk_total exhausted)",
+            static_cast<unsigned long long>(id_), peer_.c_str());
+        respondError(503, "buffers exhausted, try again shortly", true, 1);
+        return;
+      }
       LOG_INFO("conn %llu: %s: request body stalled (timeouts.body_idle)",
                static_cast<unsigned long long>(id_), peer_.c_str());
       respondError(408, "request body not received in time", true);
@@ -199,9 +216,9 @@ void ClientConnection::onTimer() {
     case State::Writing: {
       // The timeout is about progress, not about finishing a batch: a slow but steady
       // reader drains the write queue and keeps its connection.
-      size_t queued = unsentBytes();
-      if (queued < writeQueueAtArm_) {
-        writeQueueAtArm_ = queued;
+      uint64_t delivered = deliveredBytes();
+      if (delivered > deliveredAtArm_) {
+        deliveredAtArm_ = delivered;
         timer_.start(static_cast<uint64_t>(config().timeouts.sendIdle.count()));
         return;
       }
@@ -241,6 +258,9 @@ void ClientConnection::close() {
   state_ = State::Closed;
   reading_ = false;
   timer_.stop();
+  sender_.cancel();
+  parser_.request().body.setListener(nullptr);
+  ctx_.registry.stopWaitingForBudget(*this);
   tcp_.reset();
   pipe_.reset();
   request_ = http::Request{};

@@ -2,7 +2,7 @@
 
 namespace doorman::server {
 
-GenerationPtr buildGeneration(uv::Loop& loop, config::Config config, core::MemoryBudget* budget,
+GenerationPtr buildGeneration(uv::Loop& loop, config::Config config, core::BufferPolicy* buffers,
                               const Generation* previous, uint64_t number, std::string& error) {
   GenerationPtr gen(new Generation, [&loop](Generation* g) {
     loop.deferDelete(std::unique_ptr<uv::Deletable>(g));
@@ -23,7 +23,7 @@ GenerationPtr buildGeneration(uv::Loop& loop, config::Config config, core::Memor
       }
     }
     if (!pool) {
-      pool = upstream::UpstreamPool::create(loop, upstream, budget, cfg.buffering.maxResponseBytes,
+      pool = upstream::UpstreamPool::create(loop, upstream, buffers, cfg.buffering.maxResponseBytes,
                                             error);
       if (!pool) {
         return nullptr;

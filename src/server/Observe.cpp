@@ -131,9 +131,9 @@ std::string Server::renderMetrics() const {
 
   t.family("doorman_buffered_bytes", "gauge", "Bytes of messages buffered, in memory and on disk.");
   t.sample("doorman_buffered_bytes", Labels{{"where", "memory"}}, budget_.used());
-  t.sample("doorman_buffered_bytes", Labels{{"where", "disk"}}, uint64_t{0});
+  t.sample("doorman_buffered_bytes", Labels{{"where", "disk"}}, diskBudget_.used());
   t.family("doorman_spills_total", "counter", "Message bodies that spilled to a temp file.");
-  t.sample("doorman_spills_total", {}, uint64_t{0});
+  t.sample("doorman_spills_total", {}, requestBuffers_.spills + responseBuffers_.spills);
 
   t.family("doorman_config_reloads_total", "counter", "Configuration reloads by result.");
   t.sample("doorman_config_reloads_total", Labels{{"result", "success"}}, m.reloadsSuccess);
@@ -170,7 +170,9 @@ std::string Server::renderStatus() const {
   out += "},\"requests\":" + std::to_string(ctx_->counters.requests) +
          ",\"responses\":" + std::to_string(ctx_->counters.responses) +
          ",\"buffered_bytes\":{\"memory\":" + std::to_string(budget_.used()) +
-         ",\"memory_limit\":" + std::to_string(budget_.limit()) + "},\"listeners\":[";
+         ",\"memory_limit\":" + std::to_string(budget_.limit()) +
+         ",\"disk\":" + std::to_string(diskBudget_.used()) +
+         ",\"disk_limit\":" + std::to_string(diskBudget_.limit()) + "},\"listeners\":[";
   bool first = true;
   for (const auto& l : listeners_) {
     out += (first ? "" : ",") + jsonString(l->boundName());

@@ -1,4 +1,6 @@
 // Stage: reading a request completely (head, then body) before anything is dispatched.
+#include <algorithm>
+
 #include "doorman/core/Log.hpp"
 #include "doorman/ops/Clock.hpp"
 #include "doorman/server/ClientConnection.hpp"
@@ -24,7 +26,32 @@ void ClientConnection::consume(const char* data, size_t len) {
       pending_.append(data, len);
       return;
     }
-    auto result = parser_.feed(data, len);
+    size_t feedLen = len;
+    if (state_ == State::ReadingBody) {
+      // Feed no more body than the buffers can take now; the rest waits (back-pressure).
+      const http::Request& req = parser_.request();
+      core::Body& body = parser_.request().body;
+      uint64_t want = len;
+      if (!req.chunked) {
+        want =
+            std::min<uint64_t>(len, req.contentLength - std::min(req.contentLength, body.size()));
+      }
+      if (want > 0) {
+        size_t granted = body.prepare(static_cast<size_t>(want));
+        if (body.failed()) {
+          LOG_WARN("conn %llu: %s: request body could not be buffered: %s",
+                   static_cast<unsigned long long>(id_), peer_.c_str(), body.error().c_str());
+          respondError(503, "request body could not be buffered", true, 1);
+          return;
+        }
+        if (granted == 0) {
+          holdBody(data, len);
+          return;
+        }
+        feedLen = std::min(len, granted);
+      }
+    }
+    auto result = parser_.feed(data, feedLen);
     data += result.consumed;
     len -= result.consumed;
     tel_.bytesIn += result.consumed;
@@ -33,6 +60,9 @@ void ClientConnection::consume(const char* data, size_t len) {
     }
     switch (result.event) {
       case Event::NeedMore:
+        if (len > 0) {
+          continue;  // fed only what the body buffers could take: feed the rest
+        }
         if (state_ == State::ReadingBody) {
           if (bodyTooSlow()) {
             LOG_INFO("conn %llu: %s: request body slower than timeouts.body_min_rate",
@@ -74,6 +104,92 @@ bool ClientConnection::bodyTooSlow() const {
   return rate > 0 && elapsed >= kGraceMs && bodyReceived_ * 1000 < rate * elapsed;
 }
 
+bool ClientConnection::bufferingExhausted() const {
+  const core::MemoryBudget& memory = ctx_.budget;
+  const core::MemoryBudget& disk = ctx_.diskBudget;
+  bool memoryShort = memory.limit() - memory.used() < core::Body::kBlockSize;
+  bool diskShort =
+      ctx_.requestBuffers.disk == nullptr || disk.limit() - disk.used() < core::Body::kBlockSize;
+  return memoryShort && diskShort;
+}
+
+void ClientConnection::holdBody(const char* data, size_t len) {
+  // Back-pressure: the buffers are short. Keep what was read, stop reading, and let the
+  // client's TCP window close; the body timeouts do not run while doorman holds it.
+  pending_.insert(0, data, len);
+  uint64_t now = ctx_.loop.nowMs();
+  if (!bodyHeld_) {
+    bodyHeld_ = true;
+    heldSinceMs_ = now;
+    if (heldFirstMs_ == 0) {
+      heldFirstMs_ = now;
+    }
+  }
+  stopReading();
+  // The body timeouts are the client's; while held, body_idle bounds how long doorman
+  // waits for room (without any progress) before it gives up with 503 (onTimer).
+  uint64_t idle = static_cast<uint64_t>(config().timeouts.bodyIdle.count());
+  uint64_t waited = now - heldFirstMs_;
+  timer_.start(waited < idle ? idle - waited : 1);
+  if (!parser_.request().body.writing()) {
+    ctx_.registry.waitForBudget(*this);  // no disk write of ours will wake us
+  }
+}
+
+void ClientConnection::resumeBody() {
+  if (!bodyHeld_ || state_ != State::ReadingBody) {
+    return;
+  }
+  bodyHeld_ = false;
+  ctx_.registry.stopWaitingForBudget(*this);
+  bodyStartMs_ += ctx_.loop.nowMs() - heldSinceMs_;  // held time is not the client's
+  timer_.start(static_cast<uint64_t>(config().timeouts.bodyIdle.count()));
+  uint64_t sizeBefore = parser_.request().body.size();
+  uint64_t firstHeld = heldFirstMs_;
+  heldFirstMs_ = 0;
+  std::string bytes = std::move(pending_);
+  pending_.clear();
+  consume(bytes.data(), bytes.size());
+  if (bodyHeld_ && state_ == State::ReadingBody && parser_.request().body.size() == sizeBefore) {
+    // Held again without taking a byte: the wait for room goes on from where it was.
+    heldFirstMs_ = firstHeld;
+    uint64_t idle = static_cast<uint64_t>(config().timeouts.bodyIdle.count());
+    uint64_t waited = ctx_.loop.nowMs() - firstHeld;
+    timer_.start(waited < idle ? idle - waited : 1);
+  }
+  if (!bodyHeld_ && state_ != State::Closed && state_ != State::Lingering) {
+    startReading();
+  }
+}
+
+void ClientConnection::onBudgetPoll() { resumeBody(); }
+
+void ClientConnection::onBodyWritable() { resumeBody(); }
+
+void ClientConnection::onBodySettled() {
+  if (state_ == State::Waiting && awaitingBody_) {
+    awaitingBody_ = false;
+    requestBodyReady();
+    return;
+  }
+  if (state_ == State::ReadingBody && parser_.request().body.failed()) {
+    LOG_WARN("conn %llu: %s: request body could not be buffered: %s",
+             static_cast<unsigned long long>(id_), peer_.c_str(),
+             parser_.request().body.error().c_str());
+    respondError(503, "request body could not be buffered", true, 1);
+  }
+}
+
+void ClientConnection::requestBodyReady() {
+  if (request_.body.failed()) {
+    LOG_WARN("conn %llu: %s: request body could not be buffered: %s",
+             static_cast<unsigned long long>(id_), peer_.c_str(), request_.body.error().c_str());
+    respondError(503, "request body could not be buffered", true, 1);
+    return;
+  }
+  dispatch();
+}
+
 void ClientConnection::onHeadComplete() {
   transitionTo(State::ReadingBody);
   bodyStartMs_ = ctx_.loop.nowMs();
@@ -81,6 +197,33 @@ void ClientConnection::onHeadComplete() {
   timer_.start(static_cast<uint64_t>(config().timeouts.bodyIdle.count()));
   const http::Request& req = parser_.request();
   bool bodyExpected = req.chunked || (req.hasContentLength && req.contentLength > 0);
+  if (bodyExpected) {
+    const core::BufferPolicy& buffers = ctx_.requestBuffers;
+    uint64_t capacity = buffers.disk != nullptr ? buffers.disk->limit() + buffers.memoryPerMessage
+                                                : ctx_.budget.limit();
+    if (req.hasContentLength && req.contentLength > capacity) {
+      // It could never be buffered, however long it waited.
+      LOG_WARN(
+          "conn %llu: %s: request body of %llu bytes is larger than the buffers can "
+          "hold (buffering.disk_total)",
+          static_cast<unsigned long long>(id_), peer_.c_str(),
+          static_cast<unsigned long long>(req.contentLength));
+      respondError(413, "request body larger than the server can buffer", true);
+      return;
+    }
+    if (bufferingExhausted()) {
+      // Memory and disk are both spoken for: refuse now rather than read a body that
+      // would have to wait for room.
+      LOG_WARN("conn %llu: %s: buffers exhausted (buffering.memory_total and disk_total)",
+               static_cast<unsigned long long>(id_), peer_.c_str());
+      respondError(503, "buffers exhausted, try again shortly", true, 1);
+      return;
+    }
+    parser_.request().body.setListener(this);
+    if (req.hasContentLength) {
+      parser_.request().body.expectSize(req.contentLength);
+    }
+  }
   if (req.expectContinue && bodyExpected) {
     // The parser already refused a declared body over limits.body_bytes (413) before
     // we got here, so the client may go ahead.
@@ -103,7 +246,12 @@ void ClientConnection::onRequestComplete() {
   firstRequest_ = false;
   request_ = parser_.takeRequest();
   ++ctx_.counters.requests;
-  dispatch();
+  request_.body.finish();
+  if (!request_.body.settled() && !request_.body.failed()) {
+    awaitingBody_ = true;  // the last spilled bytes are being written: onBodySettled()
+    return;
+  }
+  requestBodyReady();
 }
 
 void ClientConnection::onClientEof(const char* why) {

@@ -13,11 +13,21 @@ bool sameSocket(const config::Address& a, const config::Address& b) {
   return a.kind == b.kind && a.host == b.host && a.port == b.port && a.path == b.path;
 }
 
+constexpr uint64_t kBudgetPollMs = 20;
+
 }  // namespace
 
 std::unique_ptr<Server> Server::create(uv::Loop& loop, config::Config config, std::string& error) {
+  if (config.buffering.diskTotal > 0) {
+    // Fail at start, not at the first large body: the temp dir must take a file.
+    if (!core::FileHandle::createTemp(config.buffering.tempDir, error)) {
+      error = "buffering.temp_dir: " + error;
+      return nullptr;
+    }
+  }
   std::unique_ptr<Server> server(new Server(loop, config));
-  GenerationPtr gen = buildGeneration(loop, std::move(config), &server->budget_, nullptr, 1, error);
+  GenerationPtr gen =
+      buildGeneration(loop, std::move(config), &server->responseBuffers_, nullptr, 1, error);
   if (!gen) {
     return nullptr;
   }
@@ -28,10 +38,51 @@ std::unique_ptr<Server> Server::create(uv::Loop& loop, config::Config config, st
 Server::Server(uv::Loop& loop, const config::Config& config)
     : loop_(loop),
       budget_(config.buffering.memoryTotal),
+      diskBudget_(config.buffering.diskTotal),
+      budgetPoll_(loop, *this),
       files_(std::make_unique<statics::FileServer>(loop, &budget_, config.staticCache)),
-      ctx_(std::make_unique<ServerContext>(loop, budget_, *files_,
+      ctx_(std::make_unique<ServerContext>(loop, budget_, diskBudget_, requestBuffers_,
+                                           responseBuffers_, *files_,
                                            static_cast<ConnectionRegistry&>(*this))),
-      startedUnix_(static_cast<uint64_t>(std::time(nullptr))) {}
+      startedUnix_(static_cast<uint64_t>(std::time(nullptr))) {
+  // Buffering is process-wide: a reload changes memory_total (setLimit) but temp_dir,
+  // memory_per_message and disk_total need a restart, like static_cache.
+  const config::Buffering& b = config.buffering;
+  for (core::BufferPolicy* policy : {&requestBuffers_, &responseBuffers_}) {
+    policy->memory = &budget_;
+    policy->disk = b.diskTotal > 0 ? &diskBudget_ : nullptr;
+    policy->loop = loop.raw();
+    policy->tempDir = b.tempDir;
+    policy->memoryPerMessage = b.memoryPerMessage;
+  }
+  requestBuffers_.waitForDisk = true;
+  responseBuffers_.waitForDisk = false;
+}
+
+void Server::waitForBudget(ClientConnection& connection) {
+  budgetWaiters_.insert(&connection);
+  if (!budgetPoll_.active()) {
+    budgetPoll_.start(kBudgetPollMs);
+  }
+}
+
+void Server::stopWaitingForBudget(ClientConnection& connection) {
+  budgetWaiters_.erase(&connection);
+}
+
+void Server::onTimer() {
+  // Memory or disk is given back from many places (a response sent, a temp file closed);
+  // rather than wiring each to the waiters, the few connections held back retry now
+  // and then while any is waiting. Each re-registers if it is still short.
+  std::vector<ClientConnection*> waiters(budgetWaiters_.begin(), budgetWaiters_.end());
+  budgetWaiters_.clear();
+  for (ClientConnection* connection : waiters) {
+    connection->onBudgetPoll();
+  }
+  if (!budgetWaiters_.empty()) {
+    budgetPoll_.start(kBudgetPollMs);
+  }
+}
 
 Server::~Server() {
   shuttingDown_ = true;
@@ -112,7 +163,7 @@ bool Server::reload(config::Config config, std::string& error) {
   }
   const Generation& old = *ctx_->current;
   GenerationPtr next =
-      buildGeneration(loop_, std::move(config), &budget_, &old, old.number + 1, error);
+      buildGeneration(loop_, std::move(config), &responseBuffers_, &old, old.number + 1, error);
   if (!next) {
     return false;
   }
@@ -216,6 +267,7 @@ bool Server::onConnectionPending(Listener& listener) {
 }
 
 void Server::onConnectionClosed(ClientConnection& connection) {
+  budgetWaiters_.erase(&connection);
   if (shuttingDown_) {
     return;
   }

@@ -65,14 +65,17 @@ void ClientConnection::respondCached(statics::CacheHit hit) {
     close();
     return;
   }
-  writeInFlight_ = true;
-  writeQueueAtArm_ = unsentBytes();
+  cachedHanded_ = 0;
+  for (unsigned i = 0; i < count; ++i) {
+    cachedHanded_ += bufs[i].len;
+  }
+  deliveredAtArm_ = 0;
   timer_.start(static_cast<uint64_t>(config().timeouts.sendIdle.count()));
 }
 
 void ClientConnection::onCachedWriteDone(int status) {
-  writeInFlight_ = false;
   cachedHit_ = {};
+  tel_.bytesOut += cachedHanded_;
   if (state_ != State::Writing) {
     return;
   }

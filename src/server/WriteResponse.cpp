@@ -10,8 +10,6 @@
 namespace doorman::server {
 namespace {
 
-constexpr size_t kMaxBufsPerWrite = 64;
-constexpr size_t kMaxBytesPerWrite = 1 << 20;
 constexpr uint64_t kLingerMs = 2000;
 
 }  // namespace
@@ -20,6 +18,12 @@ void ClientConnection::respond(http::Response response, bool closeAfter) {
   if (state_ != State::ReadingHead && state_ != State::ReadingBody && state_ != State::Waiting) {
     return;  // already answering or closed
   }
+  if (bodyHeld_) {
+    bodyHeld_ = false;
+    heldFirstMs_ = 0;
+    ctx_.registry.stopWaitingForBudget(*this);
+  }
+  awaitingBody_ = false;
   response_ = std::move(response);
   tel_.respondUs = ops::monotonicMicros();
   closeAfterResponse_ = closeAfter || !request_.keepAlive || draining_ || ctx_.draining;
@@ -33,9 +37,9 @@ void ClientConnection::respond(http::Response response, bool closeAfter) {
   }
   responseHead_ = http::serializeClientResponseHead(response_, options);
   transitionTo(State::Writing);
-  nextSegment_ = 0;
-  headWritten_ = false;
-  writeNextBatch();
+  deliveredAtArm_ = 0;
+  timer_.start(static_cast<uint64_t>(config().timeouts.sendIdle.count()));
+  sender_.start(stream(), responseHead_, response_.body, *this);
 }
 
 void ClientConnection::respondError(int status, std::string_view detail, bool closeAfter,
@@ -47,54 +51,17 @@ void ClientConnection::respondError(int status, std::string_view detail, bool cl
   respond(std::move(response), closeAfter);
 }
 
-void ClientConnection::writeNextBatch() {
-  std::vector<uv_buf_t> bufs;
-  size_t bytes = 0;
-  if (!headWritten_) {
-    bufs.push_back(uv_buf_init(responseHead_.data(), static_cast<unsigned>(responseHead_.size())));
-    bytes += responseHead_.size();
-    headWritten_ = true;
-  }
-  while (nextSegment_ < response_.body.segmentCount() && bufs.size() < kMaxBufsPerWrite &&
-         bytes < kMaxBytesPerWrite) {
-    std::string_view seg = response_.body.segment(nextSegment_++);
-    bufs.push_back(uv_buf_init(const_cast<char*>(seg.data()), static_cast<unsigned>(seg.size())));
-    bytes += seg.size();
-  }
-  auto* req = new uv_write_t{};
-  int rc = uv_write(req, stream(), bufs.data(), static_cast<unsigned>(bufs.size()),
-                    [](uv_write_t* w, int status) {
-                      auto* self = uv::ownerOf<ClientConnection>(w->handle);
-                      delete w;
-                      if (self != nullptr) {
-                        self->onWriteDone(status);
-                      }
-                    });
-  if (rc != 0) {
-    delete req;
-    LOG_INFO("conn %llu: write failed: %s", static_cast<unsigned long long>(id_), uv_strerror(rc));
-    close();
-    return;
-  }
-  writeInFlight_ = true;
-  tel_.bytesOut += bytes;
-  writeQueueAtArm_ = unsentBytes();
-  timer_.start(static_cast<uint64_t>(config().timeouts.sendIdle.count()));
-}
-
-void ClientConnection::onWriteDone(int status) {
-  writeInFlight_ = false;
+void ClientConnection::onSendDone(int status) {
   if (state_ != State::Writing) {
     return;
   }
+  tel_.bytesOut += sender_.handed();
   if (status != 0) {
-    LOG_INFO("conn %llu: %s: write failed: %s", static_cast<unsigned long long>(id_), peer_.c_str(),
-             uv_strerror(status));
+    // UV_EIO from a file piece: a static file shrank while being sent. Closing is the
+    // only honest end: the client sees a short body, never a wrong one.
+    LOG_INFO("conn %llu: %s: sending the response failed: %s", static_cast<unsigned long long>(id_),
+             peer_.c_str(), uv_strerror(status));
     close();
-    return;
-  }
-  if (nextSegment_ < response_.body.segmentCount()) {
-    writeNextBatch();
     return;
   }
   finishResponse();

@@ -53,13 +53,14 @@ bool allowed(UpstreamConnection::State from, UpstreamConnection::State to) {
 UpstreamConnection::UpstreamConnection(uv::Loop& loop, const Endpoint& endpoint,
                                        const ConnectionSettings& settings,
                                        UpstreamConnectionListener& listener,
-                                       core::MemoryBudget* budget)
+                                       core::BufferPolicy* buffers)
     : loop_(loop),
       endpoint_(endpoint),
       settings_(settings),
       listener_(listener),
       timer_(loop, timerHook_),
-      parser_(settings.responseLimits, budget) {}
+      parser_(settings.responseLimits, buffers),
+      sender_(loop.raw()) {}
 
 UpstreamConnection::~UpstreamConnection() { close(); }
 
@@ -83,6 +84,9 @@ void UpstreamConnection::start(JobPtr job) {
   desynced_ = false;
   writeError_.clear();
   parser_.start(job_->request->headRequest);
+  parser_.body().setListener(this);
+  readPaused_ = false;
+  awaitingSettle_ = false;
   if (state_ == State::New) {
     connect();
     return;
@@ -141,14 +145,36 @@ void UpstreamConnection::onConnected(int status) {
   }
   // Read for the whole life of the connection: while Idle, a read is how a backend's
   // close is noticed before the connection is handed out again.
+  startReading();
+  transitionTo(State::Busy);
+  sendRequest();
+}
+
+void UpstreamConnection::startReading() {
   uv_read_start(stream(), uv::allocSharedReadBuffer,
                 [](uv_stream_t* s, ssize_t n, const uv_buf_t* b) {
                   if (auto* self = uv::ownerOf<UpstreamConnection>(s)) {
                     self->onRead(n, b->base);
                   }
                 });
-  transitionTo(State::Busy);
-  sendRequest();
+}
+
+void UpstreamConnection::onBodyWritable() {
+  if (readPaused_ && state_ == State::Busy) {
+    readPaused_ = false;
+    startReading();
+  }
+}
+
+void UpstreamConnection::onBodySettled() {
+  if (awaitingSettle_ && state_ == State::Busy) {
+    awaitingSettle_ = false;
+    finishExchange();
+    return;
+  }
+  if (state_ == State::Busy && parser_.body().failed()) {
+    fail(ExchangeFailure::Kind::ResponseTooLarge, parser_.body().error());
+  }
 }
 
 void UpstreamConnection::setQuickAck() noexcept {
@@ -167,33 +193,26 @@ void UpstreamConnection::setQuickAck() noexcept {
 
 void UpstreamConnection::sendRequest() {
   const OutboundRequest& req = *job_->request;
-  // One writev: head and every body block together.
-  std::vector<uv_buf_t> bufs;
-  bufs.reserve(1 + req.body.segmentCount());
-  bufs.push_back(
-      uv_buf_init(const_cast<char*>(req.head.data()), static_cast<unsigned>(req.head.size())));
-  for (size_t i = 0; i < req.body.segmentCount(); ++i) {
-    std::string_view seg = req.body.segment(i);
-    bufs.push_back(uv_buf_init(const_cast<char*>(seg.data()), static_cast<unsigned>(seg.size())));
-  }
-  auto* write = new uv_write_t{};
-  int rc = uv_write(write, stream(), bufs.data(), static_cast<unsigned>(bufs.size()),
-                    [](uv_write_t* w, int status) {
-                      auto* self = uv::ownerOf<UpstreamConnection>(w->handle);
-                      delete w;
-                      if (self != nullptr) {
-                        self->onWriteDone(status);
-                      }
-                    });
-  if (rc != 0) {
-    delete write;
+  // Head and memory body blocks in one writev; a spilled body follows with sendfile.
+  writeError_.clear();
+  sendingInStart_ = true;
+  sender_.start(stream(), req.head, req.body, *this);
+  sendingInStart_ = false;
+  if (!writeError_.empty()) {
     // Reported on the next loop turn: start() may be running inside the pool's submit().
-    writeError_ = std::string("write: ") + uv_strerror(rc);
     timer_.start(0);
     return;
   }
   setQuickAck();
   timer_.start(settings_.responseTimeoutMs);
+}
+
+void UpstreamConnection::onSendDone(int status) {
+  if (sendingInStart_) {
+    writeError_ = std::string("write: ") + uv_strerror(status);
+    return;
+  }
+  onWriteDone(status);
 }
 
 void UpstreamConnection::onWriteDone(int status) {
@@ -227,6 +246,12 @@ void UpstreamConnection::onRead(ssize_t nread, const char* data) {
   if (state_ != State::Busy) {
     return;
   }
+  if (awaitingSettle_) {
+    // Anything now (EOF, stray bytes) only means the connection is not reused.
+    desynced_ = true;
+    uv_read_stop(stream());
+    return;
+  }
   if (nread < 0) {
     if (nread == UV_EOF && parser_.anyBytes()) {
       if (parser_.finishEof() == http::ResponseParser::Event::MessageComplete) {
@@ -254,6 +279,11 @@ void UpstreamConnection::onRead(ssize_t nread, const char* data) {
   auto result = parser_.feed(data, static_cast<size_t>(nread));
   switch (result.event) {
     case http::ResponseParser::Event::NeedMore:
+      if (parser_.body().unflushed() >= core::Body::kMaxUnflushed) {
+        // A spilling response outruns the disk: hold the backend back a moment.
+        readPaused_ = true;
+        uv_read_stop(stream());
+      }
       return;
     case http::ResponseParser::Event::Error: {
       fail(parser_.errorWasSize() ? ExchangeFailure::Kind::ResponseTooLarge
@@ -271,8 +301,19 @@ void UpstreamConnection::onRead(ssize_t nread, const char* data) {
 }
 
 void UpstreamConnection::finishExchange() {
+  core::Body& body = parser_.body();
+  body.finish();
+  if (body.failed()) {
+    fail(ExchangeFailure::Kind::ResponseTooLarge, body.error());
+    return;
+  }
+  if (!body.settled()) {
+    awaitingSettle_ = true;  // onBodySettled() comes back here
+    return;
+  }
   timer_.stop();
   http::Response response = parser_.takeResponse();
+  response.body.setListener(nullptr);
   // The one place that decides reuse (h2o's close_client): only a cleanly ended
   // message on a connection whose request was fully written and whose backend allows it.
   bool reusable = response.keepAlive && writeDone_ && !desynced_;
@@ -361,6 +402,8 @@ void UpstreamConnection::close() noexcept {
   }
   state_ = State::Closed;
   timer_.stop();
+  sender_.cancel();
+  parser_.body().setListener(nullptr);
   tcp_.reset();
   pipe_.reset();
 }

@@ -58,9 +58,9 @@ struct DeferredConnection final : uv::Deletable {
 }  // namespace
 
 std::unique_ptr<UpstreamPool> UpstreamPool::create(uv::Loop& loop, const config::Upstream& config,
-                                                   core::MemoryBudget* budget,
+                                                   core::BufferPolicy* buffers,
                                                    uint64_t maxResponseBytes, std::string& error) {
-  std::unique_ptr<UpstreamPool> pool(new UpstreamPool(loop, config, budget, maxResponseBytes));
+  std::unique_ptr<UpstreamPool> pool(new UpstreamPool(loop, config, buffers, maxResponseBytes));
   for (const auto& server : config.servers) {
     Endpoint endpoint;
     error = Endpoint::resolve(server.address, endpoint);
@@ -74,8 +74,8 @@ std::unique_ptr<UpstreamPool> UpstreamPool::create(uv::Loop& loop, const config:
 }
 
 UpstreamPool::UpstreamPool(uv::Loop& loop, const config::Upstream& config,
-                           core::MemoryBudget* budget, uint64_t maxResponseBytes)
-    : loop_(loop), config_(config), budget_(budget), queueTimer_(loop, *this) {
+                           core::BufferPolicy* buffers, uint64_t maxResponseBytes)
+    : loop_(loop), config_(config), buffers_(buffers), queueTimer_(loop, *this) {
   settings_.connectTimeoutMs = static_cast<uint64_t>(config.connectTimeout.count());
   settings_.responseTimeoutMs = static_cast<uint64_t>(config.responseTimeout.count());
   settings_.keepaliveIdleMs = static_cast<uint64_t>(config.keepaliveIdle.count());
@@ -258,7 +258,7 @@ void UpstreamPool::startOn(Server& server, JobPtr job) {
   timing.reusedConnection = connection != nullptr;
   if (connection == nullptr) {
     server.connections.push_back(
-        std::make_unique<UpstreamConnection>(loop_, server.endpoint, settings_, server, budget_));
+        std::make_unique<UpstreamConnection>(loop_, server.endpoint, settings_, server, buffers_));
     connection = server.connections.back().get();
     ++stats_.connectionsOpened;
   }

@@ -18,8 +18,9 @@ TEST(CoreBody, KeepsBytesInOrderAcrossBlocks) {
   EXPECT_EQ(body.size(), data.size());
   EXPECT_EQ(body.toString(), data);
   size_t total = 0;
-  for (size_t i = 0; i < body.segmentCount(); ++i) {
-    total += body.segment(i).size();
+  for (size_t i = 0; i < body.pieceCount(); ++i) {
+    EXPECT_FALSE(body.piece(i).isFile());
+    total += body.piece(i).size();
   }
   EXPECT_EQ(total, data.size());
 }

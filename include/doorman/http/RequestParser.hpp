@@ -33,6 +33,7 @@
 #include <string>
 #include <string_view>
 
+#include "doorman/core/Body.hpp"
 #include "doorman/core/MemoryBudget.hpp"
 #include "doorman/http/Message.hpp"
 
@@ -54,6 +55,8 @@ class RequestParser {
   };
 
   explicit RequestParser(const RequestLimits& limits, core::MemoryBudget* budget = nullptr);
+  /// Bodies buffered (and spilled to disk) as `buffers` says.
+  RequestParser(const RequestLimits& limits, core::BufferPolicy* buffers);
   RequestParser(const RequestParser&) = delete;
   RequestParser& operator=(const RequestParser&) = delete;
 
@@ -95,6 +98,8 @@ class RequestParser {
 
   RequestLimits limits_;
   core::MemoryBudget* budget_;
+  core::BufferPolicy* buffers_ = nullptr;
+  core::Body newBody() { return buffers_ != nullptr ? core::Body(buffers_) : core::Body(budget_); }
   llhttp_t parser_{};
   Request request_;
   std::string field_;  ///< header name being accumulated

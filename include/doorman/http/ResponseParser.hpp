@@ -17,6 +17,7 @@
 #include <string>
 #include <string_view>
 
+#include "doorman/core/Body.hpp"
 #include "doorman/core/MemoryBudget.hpp"
 #include "doorman/http/Message.hpp"
 
@@ -37,6 +38,10 @@ class ResponseParser {
   };
 
   explicit ResponseParser(const ResponseLimits& limits, core::MemoryBudget* budget = nullptr);
+  /// Bodies buffered (and spilled to disk) as `buffers` says.
+  ResponseParser(const ResponseLimits& limits, core::BufferPolicy* buffers);
+  /// The body of the response being read (to watch a spill).
+  core::Body& body() noexcept { return response_.body; }
   ResponseParser(const ResponseParser&) = delete;
   ResponseParser& operator=(const ResponseParser&) = delete;
 
@@ -69,6 +74,8 @@ class ResponseParser {
 
   ResponseLimits limits_;
   core::MemoryBudget* budget_;
+  core::BufferPolicy* buffers_ = nullptr;
+  core::Body newBody() { return buffers_ != nullptr ? core::Body(buffers_) : core::Body(budget_); }
   llhttp_t parser_{};
   Response response_;
   std::string field_;

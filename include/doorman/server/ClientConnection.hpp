@@ -32,6 +32,7 @@
 #include <memory>
 #include <string>
 
+#include "doorman/core/BodySender.hpp"
 #include "doorman/http/Message.hpp"
 #include "doorman/http/RequestParser.hpp"
 #include "doorman/server/ServerContext.hpp"
@@ -46,7 +47,9 @@ namespace doorman::server {
 class ClientConnection final : public uv::Deletable,
                                private upstream::ResponseSink,
                                private statics::StaticSink,
-                               private uv::TimerListener {
+                               private uv::TimerListener,
+                               private core::BodySenderListener,
+                               private core::BodyListener {
  public:
   enum class State { Idle, ReadingHead, ReadingBody, Waiting, Writing, Lingering, Closed };
 
@@ -64,6 +67,9 @@ class ClientConnection final : public uv::Deletable,
 
   /// Closes at once (second stop signal).
   void abort();
+
+  /// The buffer budgets may have room again (see ConnectionRegistry::waitForBudget).
+  void onBudgetPoll();
 
   State state() const noexcept { return state_; }
   uint64_t id() const noexcept { return id_; }
@@ -96,6 +102,12 @@ class ClientConnection final : public uv::Deletable,
   }
   /// One access log line and the request metrics, once per request.
   void logRequest(int status);
+  bool bufferingExhausted() const;
+  void holdBody(const char* data, size_t len);
+  void resumeBody();
+  void requestBodyReady();
+  void onBodyWritable() override;
+  void onBodySettled() override;
 
   // --- Dispatch.cpp
   void dispatch();
@@ -111,8 +123,8 @@ class ClientConnection final : public uv::Deletable,
   void respond(http::Response response, bool closeAfter);
   void respondError(int status, std::string_view detail, bool closeAfter,
                     uint64_t retryAfterSeconds = 0);
-  void writeNextBatch();
-  void onWriteDone(int status);
+  void onSendDone(int status) override;
+  uint64_t deliveredBytes();
   void writeContinue();
   void finishResponse();
   void startLingering();
@@ -141,13 +153,16 @@ class ClientConnection final : public uv::Deletable,
   std::string requestId_;
   http::Response response_;
   std::string responseHead_;
-  size_t nextSegment_ = 0;  ///< next body segment of response_ to write
-  bool headWritten_ = false;
+  core::BodySender sender_;
   bool closeAfterResponse_ = false;
-  bool writeInFlight_ = false;
-  size_t writeQueueAtArm_ = 0;  ///< unsent bytes when the send_idle timer was armed
-  uint64_t bodyStartMs_ = 0;    ///< loop time the body began (timeouts.body_min_rate)
-  uint64_t bodyReceived_ = 0;   ///< body bytes (with chunk framing) received so far
+  bool bodyHeld_ = false;        ///< back-pressure: the body budget is short, reading stopped
+  bool awaitingBody_ = false;    ///< complete request, its spilled body is still being written
+  uint64_t cachedHanded_ = 0;    ///< bytes of the cached response handed to libuv
+  uint64_t deliveredAtArm_ = 0;  ///< response bytes the client had taken at the last check
+  uint64_t bodyStartMs_ = 0;     ///< loop time the body began (timeouts.body_min_rate)
+  uint64_t bodyReceived_ = 0;    ///< body bytes (with chunk framing) received so far
+  uint64_t heldSinceMs_ = 0;     ///< loop time the body was (last) held back (bodyHeld_)
+  uint64_t heldFirstMs_ = 0;     ///< loop time it was first held without progress since
 
   std::string pending_;  ///< bytes read past the current request (pipelining)
 

@@ -16,6 +16,7 @@
 #include <string>
 
 #include "doorman/config/Config.hpp"
+#include "doorman/core/Body.hpp"
 #include "doorman/core/MemoryBudget.hpp"
 #include "doorman/server/Router.hpp"
 #include "doorman/upstream/UpstreamPool.hpp"
@@ -34,7 +35,7 @@ using GenerationPtr = std::shared_ptr<Generation>;
 
 /// Builds pools (reusing `previous`'s pool for an upstream whose config is unchanged) and
 /// the router. nullptr with `error` set when a server name cannot be resolved.
-GenerationPtr buildGeneration(uv::Loop& loop, config::Config config, core::MemoryBudget* budget,
+GenerationPtr buildGeneration(uv::Loop& loop, config::Config config, core::BufferPolicy* buffers,
                               const Generation* previous, uint64_t number, std::string& error);
 
 }  // namespace doorman::server

@@ -9,6 +9,7 @@
 #include <memory>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "doorman/config/Config.hpp"
@@ -20,10 +21,11 @@
 #include "doorman/server/ServerContext.hpp"
 #include "doorman/static/FileServer.hpp"
 #include "doorman/uv/Loop.hpp"
+#include "doorman/uv/Timer.hpp"
 
 namespace doorman::server {
 
-class Server final : private ConnectionRegistry, private AcceptHandler {
+class Server final : private ConnectionRegistry, private AcceptHandler, private uv::TimerListener {
  public:
   /// Builds pools (resolving server names) and the router; nullptr with `error` set.
   static std::unique_ptr<Server> create(uv::Loop& loop, config::Config config, std::string& error);
@@ -75,12 +77,20 @@ class Server final : private ConnectionRegistry, private AcceptHandler {
   /// The file server (and its small-file cache) is built once, from the first config.
   Server(uv::Loop& loop, const config::Config& config);
   void onConnectionClosed(ClientConnection& connection) override;
+  void waitForBudget(ClientConnection& connection) override;
+  void stopWaitingForBudget(ClientConnection& connection) override;
+  void onTimer() override;  // budget poll
   bool onConnectionPending(Listener& listener) override;
   std::string openAdmin(const config::Config& config);
   AdminServer::Reply onAdminRequest(std::string_view method, std::string_view target);
 
   uv::Loop& loop_;
   core::MemoryBudget budget_;
+  core::MemoryBudget diskBudget_;
+  core::BufferPolicy requestBuffers_;
+  core::BufferPolicy responseBuffers_;
+  std::unordered_set<ClientConnection*> budgetWaiters_;
+  uv::Timer budgetPoll_;
   std::unique_ptr<statics::FileServer> files_;
   std::unique_ptr<ServerContext> ctx_;
   std::vector<std::unique_ptr<Listener>> listeners_;

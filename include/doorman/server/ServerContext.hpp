@@ -7,6 +7,7 @@
 #include <string>
 
 #include "doorman/config/Config.hpp"
+#include "doorman/core/Body.hpp"
 #include "doorman/core/MemoryBudget.hpp"
 #include "doorman/ops/AccessLog.hpp"
 #include "doorman/ops/Metrics.hpp"
@@ -53,17 +54,33 @@ class ConnectionRegistry {
  public:
   /// The connection is closed; delete it after the current callback.
   virtual void onConnectionClosed(ClientConnection& connection) = 0;
+  /// The connection is held back because the buffer budgets are short and no disk
+  /// write of its own will wake it: call its onBudgetPoll() soon (again and again while
+  /// it keeps asking). Cancelled by stopWaitingForBudget() and by closing.
+  virtual void waitForBudget(ClientConnection& connection) = 0;
+  virtual void stopWaitingForBudget(ClientConnection& connection) = 0;
 
  protected:
   ~ConnectionRegistry() = default;
 };
 
 struct ServerContext {
-  ServerContext(uv::Loop& l, core::MemoryBudget& b, statics::FileServer& f, ConnectionRegistry& r)
-      : loop(l), budget(b), files(f), registry(r) {}
+  ServerContext(uv::Loop& l, core::MemoryBudget& b, core::MemoryBudget& disk,
+                core::BufferPolicy& requests, core::BufferPolicy& responses, statics::FileServer& f,
+                ConnectionRegistry& r)
+      : loop(l),
+        budget(b),
+        diskBudget(disk),
+        requestBuffers(requests),
+        responseBuffers(responses),
+        files(f),
+        registry(r) {}
 
   uv::Loop& loop;
   core::MemoryBudget& budget;
+  core::MemoryBudget& diskBudget;
+  core::BufferPolicy& requestBuffers;   ///< request bodies: spill, wait for disk
+  core::BufferPolicy& responseBuffers;  ///< response bodies: spill, fail when disk is short
   statics::FileServer& files;
   ConnectionRegistry& registry;
   DateCache dates;

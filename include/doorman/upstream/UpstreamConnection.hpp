@@ -15,6 +15,8 @@
 #include <memory>
 #include <string>
 
+#include "doorman/core/Body.hpp"
+#include "doorman/core/BodySender.hpp"
 #include "doorman/core/MemoryBudget.hpp"
 #include "doorman/http/ResponseParser.hpp"
 #include "doorman/upstream/Endpoint.hpp"
@@ -67,12 +69,12 @@ class UpstreamConnectionListener {
   ~UpstreamConnectionListener() = default;
 };
 
-class UpstreamConnection {
+class UpstreamConnection final : private core::BodySenderListener, private core::BodyListener {
  public:
   enum class State { New, Connecting, Idle, Busy, Closed };
 
   UpstreamConnection(uv::Loop& loop, const Endpoint& endpoint, const ConnectionSettings& settings,
-                     UpstreamConnectionListener& listener, core::MemoryBudget* budget);
+                     UpstreamConnectionListener& listener, core::BufferPolicy* buffers);
   ~UpstreamConnection();
   UpstreamConnection(const UpstreamConnection&) = delete;
   UpstreamConnection& operator=(const UpstreamConnection&) = delete;
@@ -107,6 +109,10 @@ class UpstreamConnection {
   void onConnected(int status);
   void sendRequest();
   void onWriteDone(int status);
+  void onSendDone(int status) override;
+  void onBodyWritable() override;
+  void onBodySettled() override;
+  void startReading();
   void onRead(ssize_t nread, const char* data);
   void onTimer();
   void finishExchange();
@@ -126,6 +132,10 @@ class UpstreamConnection {
   TimerHook timerHook_{*this};
   uv::Timer timer_;
   http::ResponseParser parser_;
+  core::BodySender sender_;
+  bool sendingInStart_ = false;  ///< a failure reported by start() is deferred
+  bool readPaused_ = false;      ///< a spilling response waits for the disk
+  bool awaitingSettle_ = false;  ///< complete, the last spilled bytes are being written
   JobPtr job_;
   bool writeDone_ = false;
   bool desynced_ = false;

@@ -30,6 +30,7 @@
 #include <vector>
 
 #include "doorman/config/Config.hpp"
+#include "doorman/core/Body.hpp"
 #include "doorman/core/MemoryBudget.hpp"
 #include "doorman/upstream/Job.hpp"
 #include "doorman/upstream/ServiceEstimate.hpp"
@@ -75,8 +76,8 @@ class UpstreamPool final : private uv::TimerListener {
  public:
   /// Resolves every server; nullptr with `error` set when one cannot be resolved.
   static std::unique_ptr<UpstreamPool> create(uv::Loop& loop, const config::Upstream& config,
-                                              core::MemoryBudget* budget, uint64_t maxResponseBytes,
-                                              std::string& error);
+                                              core::BufferPolicy* buffers,
+                                              uint64_t maxResponseBytes, std::string& error);
   ~UpstreamPool();
   UpstreamPool(const UpstreamPool&) = delete;
   UpstreamPool& operator=(const UpstreamPool&) = delete;
@@ -118,7 +119,7 @@ class UpstreamPool final : private uv::TimerListener {
 
  private:
   struct Server;
-  UpstreamPool(uv::Loop& loop, const config::Upstream& config, core::MemoryBudget* budget,
+  UpstreamPool(uv::Loop& loop, const config::Upstream& config, core::BufferPolicy* buffers,
                uint64_t maxResponseBytes);
 
   void dispatch();
@@ -153,7 +154,7 @@ class UpstreamPool final : private uv::TimerListener {
 
   uv::Loop& loop_;
   const config::Upstream config_;
-  core::MemoryBudget* budget_;
+  core::BufferPolicy* buffers_;
   ConnectionSettings settings_;
   std::vector<std::unique_ptr<Server>> servers_;
   WaitQueue queue_;
