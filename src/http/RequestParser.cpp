@@ -165,6 +165,12 @@ struct RequestParserCallbacks {
 
   static int onChunkHeader(llhttp_t* p) {
     auto& s = self(p);
+    // The framing first, so that a bad line end is a 400 however the input was split.
+    size_t len = static_cast<size_t>(s.framingEnd_ - s.framingFrom_);
+    if (!syntax::chunkSizeLineFramingOk(s.framingFrom_, len, s.framingPrev_, s.crlfDue_)) {
+      return s.fail(400, "invalid line end in chunked body");
+    }
+    s.framingFrom_ += len;
     s.chunkLeft_ = p->content_length;
     // parser->content_length is the size of the chunk announced: refuse before reading it.
     if (p->content_length > s.limits_.bodyBytes - s.request_.body.size()) {
@@ -393,6 +399,7 @@ RequestParser::Result RequestParser::feed(const char* data, size_t len) {
 
   execData_ = data;
   framingFrom_ = data;
+  framingEnd_ = data + execLen;
   const llhttp_errno_t err = llhttp_execute(&parser_, data, execLen);
   size_t consumed = execLen;
   if (err == HPE_PAUSED) {

@@ -75,6 +75,12 @@ struct ResponseParserCallbacks {
 
   static int onChunkHeader(llhttp_t* p) {
     auto& s = self(p);
+    // The framing first, so that the error does not depend on how the input was split.
+    size_t len = static_cast<size_t>(s.framingEnd_ - s.framingFrom_);
+    if (!syntax::chunkSizeLineFramingOk(s.framingFrom_, len, s.framingPrev_, s.crlfDue_)) {
+      return s.fail("invalid line end in chunked upstream response body");
+    }
+    s.framingFrom_ += len;
     s.chunkLeft_ = p->content_length;
     if (p->content_length > s.limits_.bodyBytes - s.response_.body.size()) {
       return s.failTooLarge(kTooLarge);
@@ -233,6 +239,7 @@ ResponseParser::Result ResponseParser::feed(const char* data, size_t len) {
     }
     const char* begin = data + offset;
     framingFrom_ = begin;
+    framingEnd_ = begin + slice;
     const llhttp_errno_t err = llhttp_execute(&parser_, begin, slice);
     size_t consumed = slice;
     if (err == HPE_PAUSED) {

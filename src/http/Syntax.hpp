@@ -110,9 +110,10 @@ constexpr bool isAuthority(std::string_view s) noexcept {
 }
 
 /// The framing of a chunked body (chunk-size lines, the CRLF after chunk data, trailer
-/// lines, the final CRLF), checked beside llhttp 8.1, which is lenient in two places:
-/// it ends a chunked message at a bare LF ("0\r\n\n"), and it skips the two bytes after
-/// a chunk's data without looking at them ("5\r\nhelloXY0\r\n\r\n" completes) - two
+/// lines, the final CRLF), checked beside llhttp 8.1, which is lenient in three places:
+/// it ends a chunked message at a bare LF ("0\r\n\n"), it skips the two bytes after
+/// a chunk's data without looking at them ("5\r\nhelloXY0\r\n\r\n" completes), and it
+/// takes CR followed by any byte as the end of a chunk-size line ("000\r0\r\n\r\n") - two
 /// parsers could then disagree about where the body ends. The parsers pass every body
 /// byte llhttp consumed, except chunk data, through here. `prev` is the framing byte
 /// before `data` (0 after chunk data and at the start of a body); `crlfDue` counts the
@@ -127,10 +128,29 @@ constexpr bool chunkedFramingOk(const char* data, size_t len, char& prev, int& c
     if (crlfDue > 0) {
       --crlfDue;
     }
-    if (c == '\n' && prev != '\r') {
+    if ((c == '\n' && prev != '\r') || (prev == '\r' && c != '\n')) {
       return false;
     }
     prev = c;
+  }
+  return true;
+}
+
+/// chunkedFramingOk up to the end of the next chunk-size line (its LF, not one owed after
+/// chunk data), for llhttp's chunk-header callback, which does not say where it is:
+/// llhttp ends that line at its first LF or at CR plus any byte, so every byte checked
+/// here was consumed. `len` is what is available and becomes the bytes checked.
+constexpr bool chunkSizeLineFramingOk(const char* data, size_t& len, char& prev,
+                                      int& crlfDue) noexcept {
+  for (size_t i = 0; i < len; ++i) {
+    const bool lineEnd = data[i] == '\n' && crlfDue == 0;
+    if (!chunkedFramingOk(data + i, 1, prev, crlfDue)) {
+      return false;
+    }
+    if (lineEnd) {
+      len = i + 1;
+      return true;
+    }
   }
   return true;
 }

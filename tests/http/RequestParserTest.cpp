@@ -612,6 +612,48 @@ TEST(HttpRequestParser, BareLfInChunkedFramingIs400) {
   EXPECT_NE(ok.requests[0].find("body[a\nb]"), std::string::npos);
 }
 
+// Found by fuzz_chunked: llhttp 8.1 takes CR followed by any byte as the end of a
+// chunk-size line, so "000\r0\r\n\r\n" completed a request.
+TEST(HttpRequestParser, CrWithoutLfInChunkedFramingIs400) {
+  const std::string head = "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n";
+  for (const std::string body :
+       {"000\r0\r\n\r\n", "0\rX\r\n", "3\rxabc\r\n0\r\n\r\n", "0\r\nX-T: 1\rx\r\n\r\n"}) {
+    SCOPED_TRACE(body);
+    const std::string in = head + body;
+    EXPECT_EQ(statusOf(in), 400);
+    std::vector<size_t> everyByte;
+    for (size_t i = 1; i < in.size(); ++i) {
+      everyByte.push_back(i);
+    }
+    EXPECT_EQ(parsePieces(in, everyByte).errorStatus, 400);
+  }
+}
+
+// Found by fuzz_request: after a bad line end, an overflowing chunk size was 413 when the
+// body arrived in one read (the size was checked before the framing) and 400 byte by byte.
+TEST(HttpRequestParser, BadLineEndBeforeAnOversizedChunkIs400HoweverItArrives) {
+  const std::string in =
+      "POST /up HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+      "5;Vext=1\r\nhello\r18446744073709551615\r\n0\r\n\r\n";
+  EXPECT_EQ(statusOf(in), 400);
+  std::vector<size_t> everyByte;
+  for (size_t i = 1; i < in.size(); ++i) {
+    everyByte.push_back(i);
+  }
+  EXPECT_EQ(parsePieces(in, everyByte).errorStatus, 400);
+  // A well-framed oversized chunk is still 413, however it arrives.
+  RequestLimits limits;
+  limits.bodyBytes = 10;
+  const std::string big =
+      "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\nFFFF\r\nabc";
+  EXPECT_EQ(statusOf(big, limits), 413);
+  everyByte.clear();
+  for (size_t i = 1; i < big.size(); ++i) {
+    everyByte.push_back(i);
+  }
+  EXPECT_EQ(parsePieces(big, everyByte, limits).errorStatus, 413);
+}
+
 TEST(HttpRequestParser, ContentLengthListOfDifferingValuesIs400) {
   EXPECT_EQ(statusOf("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3, 4\r\n\r\nabcd"), 400);
   EXPECT_EQ(statusOf("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3,4\r\n\r\nabcd"), 400);

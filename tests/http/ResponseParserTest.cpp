@@ -310,6 +310,20 @@ TEST(HttpResponseParser, BareLfInChunkedFramingIsAnError) {
   EXPECT_NE(ok.response.find("a\nb"), std::string::npos);
 }
 
+// Found by fuzz_chunked / fuzz_response: llhttp 8.1 takes CR followed by any byte as the
+// end of a chunk-size line ("000\r0\r\n\r\n", "5\rfff...1\r\n\r\n").
+TEST(HttpResponseParser, CrWithoutLfInChunkedFramingIsAnError) {
+  const std::string head = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n";
+  for (const std::string body :
+       {"000\r0\r\n\r\n", "5\rfffffffffffffff1\r\n\r\n", "3\rxabc\r\n0\r\n\r\n"}) {
+    SCOPED_TRACE(body);
+    EXPECT_EQ(parseAll(head + body).event, Event::Error);
+    for (size_t cut = 1; cut < head.size() + body.size(); ++cut) {
+      EXPECT_EQ(parsePieces(head + body, {cut}).event, Event::Error) << "cut at " << cut;
+    }
+  }
+}
+
 TEST(HttpResponseParser, UnsupportedVersionOrStatusIsAnError) {
   EXPECT_EQ(parseAll("HTTP/2.0 200 OK\r\nContent-Length: 0\r\n\r\n").event, Event::Error);
   EXPECT_EQ(parseAll("HTTP/1.1 099 Odd\r\nContent-Length: 0\r\n\r\n").event, Event::Error);

@@ -128,6 +128,7 @@ class RequestParser {
   size_t trailerBytes_ = 0;
   size_t trailerCount_ = 0;
   const char* framingFrom_ = nullptr;  ///< chunked body: first framing byte not yet checked
+  const char* framingEnd_ = nullptr;   ///< chunked body: end of what llhttp is executing
   char framingPrev_ = 0;               ///< chunked body: the framing byte before it
   int crlfDue_ = 0;                    ///< chunked body: CRLF bytes owed after chunk data
   uint64_t chunkLeft_ = 0;             ///< chunked body: data bytes left in this chunk

@@ -94,6 +94,7 @@ class ResponseParser {
   bool chunkedBody_ = false;  ///< the current response's body is chunked
   bool atBody_ = false;       ///< paused at the end of a chunked response's head
   const char* framingFrom_ = nullptr;  ///< chunked body: first framing byte not yet checked
+  const char* framingEnd_ = nullptr;   ///< chunked body: end of what llhttp is executing
   char framingPrev_ = 0;               ///< chunked body: the framing byte before it
   int crlfDue_ = 0;                    ///< chunked body: CRLF bytes owed after chunk data
   uint64_t chunkLeft_ = 0;             ///< chunked body: data bytes left in this chunk
