@@ -27,8 +27,11 @@ void* operator new(std::size_t size) {
   }
   throw std::bad_alloc();
 }
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+// Not inlined: g++ -O2 otherwise inlines the sized delete into gtest's `new TestClass` and
+// reports free() on a pointer from operator new (-Wmismatched-new-delete), not knowing
+// that this operator new is malloc.
+[[gnu::noinline]] void operator delete(void* p) noexcept { std::free(p); }
+[[gnu::noinline]] void operator delete(void* p, std::size_t) noexcept { std::free(p); }
 
 namespace doorman::statics::testing {
 namespace {
