@@ -6,6 +6,7 @@
 #   make test          dev build + every test, then the same tests under ASan+UBSan
 #   make fuzz          libFuzzer targets, each run for FUZZ_SECONDS
 #   make lint          clang-tidy + cppcheck on src/, warnings are errors
+#   make package       dist/doorman_<version>_<arch>.deb and dist/doorman-<version>-1.<arch>.rpm
 #   make help          all targets
 
 SHELL := /bin/bash
@@ -37,7 +38,8 @@ LINT_JOBS ?= 2
 banner = @echo; echo "==> $(1)"
 
 .PHONY: help deps deps-bench deps-fuzz deps-lint build release asan clang-build run test \
-	test-dev test-asan fuzz lint format format-check clean bench bench-instructions
+	test-dev test-asan fuzz lint package test-packaging format format-check clean bench \
+	bench-instructions
 
 # Arguments for bench/run.py, e.g. BENCH_ARGS="--quick --scenario 1"
 BENCH_ARGS ?=
@@ -53,12 +55,15 @@ help:
 	@echo "make clang-build  warning-free build with clang++-14 (build/clang)"
 	@echo "make fuzz         libFuzzer targets (build/fuzz), each for FUZZ_SECONDS=$(FUZZ_SECONDS)"
 	@echo "make lint         clang-tidy (.clang-tidy) + cppcheck on src/, warnings are errors"
+	@echo "make package      .deb and .rpm in dist/ (fresh builds in build/package)"
+	@echo "make test-packaging  build both packages, lint them, install, run and purge the"
+	@echo "                  .deb (root; changes the machine: for CI)"
 	@echo "make format       clang-format -i on $(FORMAT_DIRS)"
 	@echo "make format-check clang-format --dry-run --Werror on $(FORMAT_DIRS)"
 	@echo "make bench        doorman, nginx, HAProxy and h2o side by side (bench/, ~25 min;"
 	@echo "                  BENCH_ARGS=\"--quick\" for a few seconds per case, --scenario N for one)"
 	@echo "make bench-instructions  instructions per request under callgrind (docs/PERFORMANCE.md)"
-	@echo "make clean        remove build/"
+	@echo "make clean        remove build/ and dist/"
 
 deps:
 	$(call banner,dependencies)
@@ -133,6 +138,21 @@ test-asan: asan
 	$(call banner,tests (asan))
 	$(ASAN_ENV) ctest --preset asan $(CTEST_ARGS)
 
+# Both packages from a fresh copy of the sources (scripts/build-packages): nothing in
+# build/<preset> is reused.
+package:
+	$(call banner,packages)
+	@scripts/install-deps build package
+	scripts/build-packages
+
+# The packaging test (CTest label packaging): it builds its own packages, installs the
+# .deb on this machine and purges it again, so it needs root and runs only on request.
+test-packaging:
+	$(call banner,packaging test)
+	@scripts/install-deps build test package
+	cmake --preset packaging
+	ctest --preset packaging $(CTEST_ARGS)
+
 # Every *.cpp and *.hpp under FORMAT_DIRS (a missing directory is skipped).
 format_files = find $(FORMAT_DIRS) -type f \( -name '*.cpp' -o -name '*.hpp' \) 2>/dev/null | sort
 
@@ -164,4 +184,4 @@ bench-instructions: deps deps-bench
 	/usr/bin/python3 bench/instructions.py $(BENCH_ARGS)
 
 clean:
-	rm -rf build
+	rm -rf build dist
