@@ -57,7 +57,7 @@ help:
 	@echo "make lint         clang-tidy (.clang-tidy) + cppcheck on src/, warnings are errors"
 	@echo "make package      .deb and .rpm in dist/ (fresh builds in build/package)"
 	@echo "make test-packaging  build both packages, lint them, install, run and purge the"
-	@echo "                  .deb (root; changes the machine: for CI)"
+	@echo "                  .deb (root; changes the machine; not a CI step)"
 	@echo "make format       clang-format -i on $(FORMAT_DIRS)"
 	@echo "make format-check clang-format --dry-run --Werror on $(FORMAT_DIRS)"
 	@echo "make bench        doorman, nginx, HAProxy and h2o side by side (bench/, ~25 min;"
