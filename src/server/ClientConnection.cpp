@@ -167,6 +167,12 @@ void ClientConnection::onRead(ssize_t nread, const uv_buf_t* buf) {
     case State::Idle:
     case State::ReadingHead:
     case State::ReadingBody:
+      if (bodyHeld_) {
+        // Held back: these bytes come after the ones already waiting.
+        pending_.append(buf->base, len);
+        stopReading();
+        return;
+      }
       consume(buf->base, len);
       return;
     case State::Waiting:
@@ -231,6 +237,15 @@ void ClientConnection::onTimer() {
       close();
       return;
     case State::Waiting:
+      if (awaitingBody_) {
+        LOG_WARN(
+            "conn %llu: %s: the request body could not be written to disk within "
+            "timeouts.body_idle (buffering.disk_total exhausted)",
+            static_cast<unsigned long long>(id_), peer_.c_str());
+        awaitingBody_ = false;
+        respondError(503, "buffers exhausted, try again shortly", true, 1);
+      }
+      return;
     case State::Closed:
       return;
   }

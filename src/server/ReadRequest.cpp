@@ -107,9 +107,10 @@ bool ClientConnection::bodyTooSlow() const {
 bool ClientConnection::bufferingExhausted() const {
   const core::MemoryBudget& memory = ctx_.budget;
   const core::MemoryBudget& disk = ctx_.diskBudget;
-  bool memoryShort = memory.limit() - memory.used() < core::Body::kBlockSize;
-  bool diskShort =
-      ctx_.requestBuffers.disk == nullptr || disk.limit() - disk.used() < core::Body::kBlockSize;
+  bool memoryShort =
+      memory.used() >= memory.limit() || memory.limit() - memory.used() < core::Body::kBlockSize;
+  bool diskShort = ctx_.requestBuffers.disk == nullptr || disk.used() >= disk.limit() ||
+                   disk.limit() - disk.used() < core::Body::kBlockSize;
   return memoryShort && diskShort;
 }
 
@@ -162,9 +163,36 @@ void ClientConnection::resumeBody() {
   }
 }
 
-void ClientConnection::onBudgetPoll() { resumeBody(); }
+void ClientConnection::onBudgetPoll() {
+  if (state_ == State::Waiting && awaitingBody_) {
+    continueSettling();
+    return;
+  }
+  resumeBody();
+}
 
-void ClientConnection::onBodyWritable() { resumeBody(); }
+void ClientConnection::onBodyWritable() {
+  if (state_ == State::Waiting && awaitingBody_) {
+    continueSettling();
+    return;
+  }
+  resumeBody();
+}
+
+void ClientConnection::continueSettling() {
+  // The request is complete; its last spilled bytes wait for the disk budget (a chunked
+  // body reserves as it goes). Retry; with no write in flight, nothing else would.
+  core::Body& body = request_.body;
+  (void)body.prepare(0);  // starts the next write if the budget has room now
+  if (body.settled() || body.failed()) {
+    awaitingBody_ = false;
+    requestBodyReady();
+    return;
+  }
+  if (!body.writing()) {
+    ctx_.registry.waitForBudget(*this);
+  }
+}
 
 void ClientConnection::onBodySettled() {
   if (state_ == State::Waiting && awaitingBody_) {
@@ -187,6 +215,7 @@ void ClientConnection::requestBodyReady() {
     respondError(503, "request body could not be buffered", true, 1);
     return;
   }
+  timer_.stop();  // the body_idle bound of a settling body (onRequestComplete)
   dispatch();
 }
 
@@ -199,8 +228,12 @@ void ClientConnection::onHeadComplete() {
   bool bodyExpected = req.chunked || (req.hasContentLength && req.contentLength > 0);
   if (bodyExpected) {
     const core::BufferPolicy& buffers = ctx_.requestBuffers;
-    uint64_t capacity = buffers.disk != nullptr ? buffers.disk->limit() + buffers.memoryPerMessage
-                                                : ctx_.budget.limit();
+    // A body past memory_per_message goes to disk whole (its memory part too) and
+    // reserves its whole length there: it must fit disk_total alone.
+    uint64_t capacity = buffers.disk != nullptr
+                            ? std::max(buffers.disk->limit(),
+                                       std::min(buffers.memoryPerMessage, ctx_.budget.limit()))
+                            : ctx_.budget.limit();
     if (req.hasContentLength && req.contentLength > capacity) {
       // It could never be buffered, however long it waited.
       LOG_WARN(
@@ -249,6 +282,11 @@ void ClientConnection::onRequestComplete() {
   request_.body.finish();
   if (!request_.body.settled() && !request_.body.failed()) {
     awaitingBody_ = true;  // the last spilled bytes are being written: onBodySettled()
+    // Bounded like a held body: no room within body_idle is a 503 (onTimer).
+    timer_.start(static_cast<uint64_t>(config().timeouts.bodyIdle.count()));
+    if (!request_.body.writing()) {
+      ctx_.registry.waitForBudget(*this);
+    }
     return;
   }
   requestBodyReady();
@@ -303,7 +341,8 @@ void ClientConnection::resumeAfterResponse() {
     pending_.clear();
     consume(bytes.data(), bytes.size());
   }
-  if (state_ == State::Idle || state_ == State::ReadingHead || state_ == State::ReadingBody) {
+  if ((state_ == State::Idle || state_ == State::ReadingHead || state_ == State::ReadingBody) &&
+      !bodyHeld_) {
     startReading();
   }
 }

@@ -106,6 +106,7 @@ class ClientConnection final : public uv::Deletable,
   void holdBody(const char* data, size_t len);
   void resumeBody();
   void requestBodyReady();
+  void continueSettling();
   void onBodyWritable() override;
   void onBodySettled() override;
 
