@@ -18,20 +18,40 @@ std::atomic<bool> gCounting{false};
 std::atomic<size_t> gAllocations{0};
 }  // namespace
 
-void* operator new(std::size_t size) {
+namespace {
+void* countedAlloc(std::size_t size) noexcept {
   if (gCounting.load(std::memory_order_relaxed)) {
     gAllocations.fetch_add(1, std::memory_order_relaxed);
   }
-  if (void* p = std::malloc(size == 0 ? 1 : size)) {
+  return std::malloc(size == 0 ? 1 : size);
+}
+}  // namespace
+
+// Every replaceable form that allocates or frees single objects goes through malloc and
+// free, so no pair can mix this allocator with the runtime's (AddressSanitizer reports
+// alloc-dealloc-mismatch otherwise, e.g. for std::stable_sort's nothrow buffer).
+void* operator new(std::size_t size) {
+  if (void* p = countedAlloc(size)) {
     return p;
   }
   throw std::bad_alloc();
 }
-// Not inlined: g++ -O2 otherwise inlines the sized delete into gtest's `new TestClass` and
-// reports free() on a pointer from operator new (-Wmismatched-new-delete), not knowing
-// that this operator new is malloc.
+void* operator new(std::size_t size, const std::nothrow_t&) noexcept { return countedAlloc(size); }
+void* operator new[](std::size_t size) {
+  if (void* p = countedAlloc(size)) {
+    return p;
+  }
+  throw std::bad_alloc();
+}
+void* operator new[](std::size_t size, const std::nothrow_t&) noexcept {
+  return countedAlloc(size);
+}
 [[gnu::noinline]] void operator delete(void* p) noexcept { std::free(p); }
 [[gnu::noinline]] void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+[[gnu::noinline]] void operator delete(void* p, const std::nothrow_t&) noexcept { std::free(p); }
+[[gnu::noinline]] void operator delete[](void* p) noexcept { std::free(p); }
+[[gnu::noinline]] void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
+[[gnu::noinline]] void operator delete[](void* p, const std::nothrow_t&) noexcept { std::free(p); }
 
 namespace doorman::statics::testing {
 namespace {
