@@ -11,6 +11,8 @@
 
 #include <cerrno>
 #include <cstring>
+#include <mutex>
+#include <set>
 #include <stdexcept>
 #include <thread>
 
@@ -91,20 +93,29 @@ int connectOnce(const ResolvedAddress& target, Deadline deadline, SocketOptions 
 }  // namespace
 
 uint16_t freeTcpPort() {
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  socklen_t len = sizeof(addr);
-  if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 ||
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-    if (fd >= 0) ::close(fd);
-    throw std::runtime_error("freeTcpPort: cannot bind 127.0.0.1:0");
+  // The kernel may hand back a port it gave out a moment ago once that socket
+  // is closed, so two calls in one test could get the same port (seen in CI:
+  // listen and admin on one address). Remember what this process handed out.
+  static std::set<uint16_t> handedOut;
+  static std::mutex guard;
+  for (int attempt = 0; attempt < 64; ++attempt) {
+    int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = 0;
+    socklen_t len = sizeof(addr);
+    if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 ||
+        ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+      if (fd >= 0) ::close(fd);
+      throw std::runtime_error("freeTcpPort: cannot bind 127.0.0.1:0");
+    }
+    uint16_t port = ntohs(addr.sin_port);
+    ::close(fd);
+    std::lock_guard<std::mutex> lock(guard);
+    if (handedOut.insert(port).second) return port;
   }
-  uint16_t port = ntohs(addr.sin_port);
-  ::close(fd);
-  return port;
+  throw std::runtime_error("freeTcpPort: no port not handed out before");
 }
 
 std::string loopback(uint16_t port) { return "127.0.0.1:" + std::to_string(port); }
