@@ -55,7 +55,7 @@ std::string DoormanConfig::toYaml(uint16_t port, const std::string& tempDir) con
   y += "buffering: { memory_per_message: " + memoryPerMessage + ", memory_total: " + memoryTotal +
        ", disk_total: " + diskTotal +
        ", temp_dir: " + quoted(spillDir.empty() ? tempDir : spillDir) + " }\n";
-  y += "log: { level: " + logLevel + " }\n";
+  y += "log: { level: " + logLevel + (logPath.empty() ? "" : ", path: " + quoted(logPath)) + " }\n";
   y += "upstreams:\n";
   for (const auto& upstream : upstreams) {
     y += "  " + upstream.name + ":\n    servers:\n";

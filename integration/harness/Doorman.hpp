@@ -42,6 +42,7 @@ struct DoormanConfig {
   std::string diskTotal = "4GiB";
   std::string spillDir;  ///< buffering.temp_dir; empty: the test's own temp dir
   std::string logLevel = "debug";
+  std::string logPath;  ///< log.path; empty: stderr (the process log)
   /// More top-level YAML (access_log, admin...), appended as written.
   std::string extra;
 

@@ -29,6 +29,64 @@ const char* levelName(LogLevel level) {
 
 }  // namespace
 
+const char* doingText(Doing doing) noexcept {
+  switch (doing) {
+    case Doing::Processing:
+      return "processing request";
+    case Doing::WaitingForRequest:
+      return "waiting for request";
+    case Doing::KeepAlive:
+      return "waiting for the next request (keep-alive)";
+    case Doing::ReadingRequestHead:
+      return "reading client request headers";
+    case Doing::ReadingRequestBody:
+      return "reading client request body";
+    case Doing::WaitingInQueue:
+      return "waiting in queue for a worker";
+    case Doing::ConnectingToUpstream:
+      return "connecting to upstream";
+    case Doing::SendingRequest:
+      return "sending request to upstream";
+    case Doing::ReadingResponseHead:
+      return "reading response header from upstream";
+    case Doing::ReadingResponseBody:
+      return "reading response body from upstream";
+    case Doing::ReadingFile:
+      return "reading a static file";
+    case Doing::SendingResponse:
+      return "sending response to client";
+    case Doing::Closing:
+      return "closing the connection";
+  }
+  return "processing request";
+}
+
+void Log::vappend(std::string& out, const char* fmt, va_list args) {
+  char buf[1024];
+  va_list copy;
+  va_copy(copy, args);
+  int n = std::vsnprintf(buf, sizeof buf, fmt, copy);
+  va_end(copy);
+  if (n < 0) {
+    return;
+  }
+  if (static_cast<size_t>(n) < sizeof buf) {
+    out.append(buf, static_cast<size_t>(n));
+    return;
+  }
+  size_t at = out.size();
+  out.resize(at + static_cast<size_t>(n) + 1);
+  std::vsnprintf(out.data() + at, static_cast<size_t>(n) + 1, fmt, args);
+  out.resize(at + static_cast<size_t>(n));
+}
+
+void Log::append(std::string& out, const char* fmt, ...) {
+  va_list args;
+  va_start(args, fmt);
+  vappend(out, fmt, args);
+  va_end(args);
+}
+
 bool parseLogLevel(std::string_view text, LogLevel& out) {
   static constexpr std::pair<std::string_view, LogLevel> kNames[] = {{"debug", LogLevel::Debug},
                                                                      {"info", LogLevel::Info},

@@ -93,8 +93,7 @@ uv_stream_t* ClientConnection::stream() noexcept {
 
 void ClientConnection::transitionTo(State next) {
   if (!allowed(state_, next)) {
-    LOG_ERROR("conn %llu: illegal transition %s -> %s", static_cast<unsigned long long>(id_),
-              stateName(state_), stateName(next));
+    CONN_LOG(Error, "illegal transition %s -> %s", stateName(state_), stateName(next));
     assert(false && "illegal client connection transition");
   }
   state_ = next;
@@ -152,9 +151,7 @@ void ClientConnection::onRead(ssize_t nread, const uv_buf_t* buf) {
   }
   if (nread < 0) {
     if (nread != UV_EOF && state_ == State::Writing) {
-      LOG_INFO("conn %llu: %s: %s while the response was being sent",
-               static_cast<unsigned long long>(id_), peer_.c_str(),
-               uv_strerror(static_cast<int>(nread)));
+      CONN_LOG(Info, "%s", uv_strerror(static_cast<int>(nread)));
       close();
       return;
     }
@@ -194,29 +191,28 @@ void ClientConnection::onTimer() {
   switch (state_) {
     case State::Idle:
       if (firstRequest_) {
-        LOG_DEBUG("conn %llu: no request within timeouts.header",
-                  static_cast<unsigned long long>(id_));
+        CONN_LOG(Debug, "no request within timeouts.header (%lld ms)",
+                 static_cast<long long>(config().timeouts.header.count()));
       }
       close();
       return;
     case State::ReadingHead:
-      LOG_INFO("conn %llu: %s: request head not complete within timeouts.header",
-               static_cast<unsigned long long>(id_), peer_.c_str());
+      CONN_LOG(Info, "client timed out (timeouts.header %lld ms); answering 408",
+               static_cast<long long>(config().timeouts.header.count()));
       respondError(408, "request head not received in time", true);
       return;
     case State::ReadingBody:
       if (bodyHeld_) {
         // doorman held the client back for a whole body_idle and there is still no
         // room: the buffers stay exhausted. Not the client's fault: 503.
-        LOG_WARN(
-            "conn %llu: %s: no buffer room for the request body within timeouts.body_idle "
-            "(buffering.memory_total / disk_total exhausted)",
-            static_cast<unsigned long long>(id_), peer_.c_str());
+        CONN_LOG(Warn,
+                 "no buffer room for the request body within timeouts.body_idle "
+                 "(buffering.memory_total / disk_total exhausted); answering 503");
         respondError(503, "buffers exhausted, try again shortly", true, 1);
         return;
       }
-      LOG_INFO("conn %llu: %s: request body stalled (timeouts.body_idle)",
-               static_cast<unsigned long long>(id_), peer_.c_str());
+      CONN_LOG(Info, "client timed out (timeouts.body_idle %lld ms); answering 408",
+               static_cast<long long>(config().timeouts.bodyIdle.count()));
       respondError(408, "request body not received in time", true);
       return;
     case State::Writing: {
@@ -228,8 +224,8 @@ void ClientConnection::onTimer() {
         timer_.start(static_cast<uint64_t>(config().timeouts.sendIdle.count()));
         return;
       }
-      LOG_INFO("conn %llu: %s: client stopped reading its response (timeouts.send_idle)",
-               static_cast<unsigned long long>(id_), peer_.c_str());
+      CONN_LOG(Info, "client timed out (timeouts.send_idle %lld ms): it stopped reading",
+               static_cast<long long>(config().timeouts.sendIdle.count()));
       close();
       return;
     }
@@ -238,10 +234,9 @@ void ClientConnection::onTimer() {
       return;
     case State::Waiting:
       if (awaitingBody_) {
-        LOG_WARN(
-            "conn %llu: %s: the request body could not be written to disk within "
-            "timeouts.body_idle (buffering.disk_total exhausted)",
-            static_cast<unsigned long long>(id_), peer_.c_str());
+        CONN_LOG(Warn,
+                 "the request body could not be written to disk within timeouts.body_idle "
+                 "(buffering.disk_total exhausted); answering 503");
         awaitingBody_ = false;
         respondError(503, "buffers exhausted, try again shortly", true, 1);
       }

@@ -23,23 +23,9 @@ bool isIdempotent(const http::Request& r) {
          m == "TRACE" || r.headers.find("Idempotency-Key") != nullptr;
 }
 
-bool acceptableRequestId(const std::string& id) {
-  if (id.empty() || id.size() > 200) {
-    return false;
-  }
-  for (char c : id) {
-    if (c <= 0x20 || c >= 0x7f) {
-      return false;
-    }
-  }
-  return true;
-}
-
 }  // namespace
 
 void ClientConnection::dispatch() {
-  const std::string* given = request_.headers.find("X-Request-ID");
-  requestId_ = given != nullptr && acceptableRequestId(*given) ? *given : ctx_.ids.next();
   const std::string* host = request_.headers.find("Host");
   route_ = gen_->router->match(host != nullptr ? std::string_view(*host) : std::string_view(),
                                request_.target);
@@ -80,8 +66,7 @@ void ClientConnection::forwardUpstream() {
   tel_.submitUs = ops::monotonicMicros();
   job_ = route_->pool->submit(std::move(out), *this, route_->queueTimeoutMs, rejection);
   if (!job_) {
-    LOG_WARN("conn %llu: request %s: %s", static_cast<unsigned long long>(id_), requestId_.c_str(),
-             rejection.reason.c_str());
+    CONN_LOG(Warn, "%s; answering %d", rejection.reason.c_str(), rejection.status);
     ++ctx_.counters.upstreamErrors;
     respondError(rejection.status, rejection.reason, false, rejection.retryAfterSeconds);
   }
@@ -116,10 +101,7 @@ void ClientConnection::onUpstreamFailure(int status, std::string_view reason,
                                          uint64_t retryAfterSeconds) {
   recordUpstreamTelemetry();
   job_.reset();
-  ++ctx_.counters.upstreamErrors;
-  LOG_WARN("conn %llu: request %s %s %s: answering %d: %.*s", static_cast<unsigned long long>(id_),
-           requestId_.c_str(), request_.method.c_str(), request_.target.c_str(), status,
-           static_cast<int>(reason.size()), reason.data());
+  ++ctx_.counters.upstreamErrors;  // the pool wrote the error-log line (it knows why)
   respondError(status, reason, false, retryAfterSeconds);
 }
 

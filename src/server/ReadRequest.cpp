@@ -6,6 +6,21 @@
 #include "doorman/server/ClientConnection.hpp"
 
 namespace doorman::server {
+namespace {
+
+bool acceptableRequestId(const std::string& id) {
+  if (id.empty() || id.size() > 200) {
+    return false;
+  }
+  for (char c : id) {
+    if (c <= 0x20 || c >= 0x7f) {
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
 
 void ClientConnection::consume(const char* data, size_t len) {
   using Event = http::RequestParser::Event;
@@ -39,8 +54,8 @@ void ClientConnection::consume(const char* data, size_t len) {
       if (want > 0) {
         size_t granted = body.prepare(static_cast<size_t>(want));
         if (body.failed()) {
-          LOG_WARN("conn %llu: %s: request body could not be buffered: %s",
-                   static_cast<unsigned long long>(id_), peer_.c_str(), body.error().c_str());
+          CONN_LOG(Warn, "request body could not be buffered: %s; answering 503",
+                   body.error().c_str());
           respondError(503, "request body could not be buffered", true, 1);
           return;
         }
@@ -65,8 +80,7 @@ void ClientConnection::consume(const char* data, size_t len) {
         }
         if (state_ == State::ReadingBody) {
           if (bodyTooSlow()) {
-            LOG_INFO("conn %llu: %s: request body slower than timeouts.body_min_rate",
-                     static_cast<unsigned long long>(id_), peer_.c_str());
+            CONN_LOG(Info, "request body slower than timeouts.body_min_rate; answering 408");
             respondError(408, "request body arrived too slowly", true);
             return;
           }
@@ -85,8 +99,8 @@ void ClientConnection::consume(const char* data, size_t len) {
         onRequestComplete();
         return;
       case Event::Error:
-        LOG_INFO("conn %llu: %s: bad request (%d): %s", static_cast<unsigned long long>(id_),
-                 peer_.c_str(), parser_.errorStatus(), parser_.errorReason().c_str());
+        CONN_LOG(Info, "bad request: %s; answering %d", parser_.errorReason().c_str(),
+                 parser_.errorStatus());
         ++ctx_.counters.clientErrors;
         respondError(parser_.errorStatus(), parser_.errorReason(), true);
         return;
@@ -201,8 +215,7 @@ void ClientConnection::onBodySettled() {
     return;
   }
   if (state_ == State::ReadingBody && parser_.request().body.failed()) {
-    LOG_WARN("conn %llu: %s: request body could not be buffered: %s",
-             static_cast<unsigned long long>(id_), peer_.c_str(),
+    CONN_LOG(Warn, "request body could not be buffered: %s; answering 503",
              parser_.request().body.error().c_str());
     respondError(503, "request body could not be buffered", true, 1);
   }
@@ -210,8 +223,8 @@ void ClientConnection::onBodySettled() {
 
 void ClientConnection::requestBodyReady() {
   if (request_.body.failed()) {
-    LOG_WARN("conn %llu: %s: request body could not be buffered: %s",
-             static_cast<unsigned long long>(id_), peer_.c_str(), request_.body.error().c_str());
+    CONN_LOG(Warn, "request body could not be buffered: %s; answering 503",
+             request_.body.error().c_str());
     respondError(503, "request body could not be buffered", true, 1);
     return;
   }
@@ -221,6 +234,10 @@ void ClientConnection::requestBodyReady() {
 
 void ClientConnection::onHeadComplete() {
   transitionTo(State::ReadingBody);
+  if (const std::string* given = parser_.request().headers.find("X-Request-ID");
+      given != nullptr && acceptableRequestId(*given)) {
+    requestId_ = *given;
+  }
   bodyStartMs_ = ctx_.loop.nowMs();
   bodyReceived_ = 0;
   timer_.start(static_cast<uint64_t>(config().timeouts.bodyIdle.count()));
@@ -236,19 +253,17 @@ void ClientConnection::onHeadComplete() {
                             : ctx_.budget.limit();
     if (req.hasContentLength && req.contentLength > capacity) {
       // It could never be buffered, however long it waited.
-      LOG_WARN(
-          "conn %llu: %s: request body of %llu bytes is larger than the buffers can "
-          "hold (buffering.disk_total)",
-          static_cast<unsigned long long>(id_), peer_.c_str(),
-          static_cast<unsigned long long>(req.contentLength));
+      CONN_LOG(Warn,
+               "request body of %llu bytes is larger than the buffers can hold "
+               "(buffering.disk_total); answering 413",
+               static_cast<unsigned long long>(req.contentLength));
       respondError(413, "request body larger than the server can buffer", true);
       return;
     }
     if (bufferingExhausted()) {
       // Memory and disk are both spoken for: refuse now rather than read a body that
       // would have to wait for room.
-      LOG_WARN("conn %llu: %s: buffers exhausted (buffering.memory_total and disk_total)",
-               static_cast<unsigned long long>(id_), peer_.c_str());
+      CONN_LOG(Warn, "buffers exhausted (buffering.memory_total and disk_total); answering 503");
       respondError(503, "buffers exhausted, try again shortly", true, 1);
       return;
     }
@@ -266,7 +281,9 @@ void ClientConnection::onHeadComplete() {
 
 void ClientConnection::beginRequest() {
   gen_ = ctx_.current;  // pinned until the response is written
-  requestId_.clear();
+  // Every request has an id from its first byte on (log lines, access log); a valid
+  // X-Request-ID of the client replaces it when the head is complete.
+  requestId_ = ctx_.ids.next();
   tel_ = Telemetry{};
   tel_.startUnixUs = ops::wallMicros();
   tel_.startUs = ops::monotonicMicros();
@@ -299,15 +316,13 @@ void ClientConnection::onClientEof(const char* why) {
       return;
     case State::ReadingHead:
     case State::ReadingBody:
-      LOG_INFO("conn %llu: %s: %s in the middle of a request", static_cast<unsigned long long>(id_),
-               peer_.c_str(), why);
+      CONN_LOG(Info, "%s", why);
       close();
       return;
     case State::Waiting:
       // The client gave up while its request waited or ran: leave the queue (or let the
       // upstream side finish and drop the response).
-      LOG_INFO("conn %llu: %s: %s while its request was being served (request id %s)",
-               static_cast<unsigned long long>(id_), peer_.c_str(), why, requestId_.c_str());
+      CONN_LOG(Info, "%s; the request is cancelled", why);
       close();
       return;
     case State::Writing:

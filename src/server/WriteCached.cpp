@@ -61,7 +61,7 @@ void ClientConnection::respondCached(statics::CacheHit hit) {
   if (rc != 0) {
     delete req;
     cachedHit_ = {};
-    LOG_INFO("conn %llu: write failed: %s", static_cast<unsigned long long>(id_), uv_strerror(rc));
+    CONN_LOG(Info, "%s", uv_strerror(rc));
     close();
     return;
   }
@@ -80,8 +80,7 @@ void ClientConnection::onCachedWriteDone(int status) {
     return;
   }
   if (status != 0) {
-    LOG_INFO("conn %llu: %s: write failed: %s", static_cast<unsigned long long>(id_), peer_.c_str(),
-             uv_strerror(status));
+    CONN_LOG(Info, "%s", uv_strerror(status));
     close();
     return;
   }

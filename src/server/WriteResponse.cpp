@@ -59,8 +59,7 @@ void ClientConnection::onSendDone(int status) {
   if (status != 0) {
     // UV_EIO from a file piece: a static file shrank while being sent. Closing is the
     // only honest end: the client sees a short body, never a wrong one.
-    LOG_INFO("conn %llu: %s: sending the response failed: %s", static_cast<unsigned long long>(id_),
-             peer_.c_str(), uv_strerror(status));
+    CONN_LOG(Info, "%s", uv_strerror(status));
     close();
     return;
   }

@@ -15,6 +15,7 @@
 
 #include <uv.h>
 
+#include <cstdarg>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -50,6 +51,30 @@ void workCb(uv_work_t* req) {
 }
 
 void afterWorkCb(uv_work_t* req, int status);
+
+/// One error-log line about a file request: "<message> while reading a static file,
+/// client: ..., request: ...". Call through STATIC_LOG, which tests the level first.
+__attribute__((format(printf, 3, 4))) void logFileEvent(core::LogLevel level, const Job& job,
+                                                        const char* fmt, ...) {
+  std::string line;
+  va_list args;
+  va_start(args, fmt);
+  core::Log::vappend(line, fmt, args);
+  va_end(args);
+  line += " while ";
+  line += core::doingText(core::Doing::ReadingFile);
+  if (job.ticket && job.ticket->sink != nullptr) {
+    job.ticket->sink->describe(line);
+  }
+  core::Log::write(level, "%s", line.c_str());
+}
+
+#define STATIC_LOG(lvl, job, ...)                                        \
+  do {                                                                   \
+    if (::doorman::core::Log::enabled(::doorman::core::LogLevel::lvl)) { \
+      logFileEvent(::doorman::core::LogLevel::lvl, job, __VA_ARGS__);    \
+    }                                                                    \
+  } while (0)
 
 void queue(std::unique_ptr<Job> job) {
   job->req.data = job.get();
@@ -103,7 +128,8 @@ bool setBody(Job& job, std::string_view bytes) {
   }
   core::Body body(job.shared->budget);
   if (!body.append(bytes)) {
-    LOG_WARN("static: %s: memory budget refused %zu bytes", job.rawPath.c_str(), bytes.size());
+    STATIC_LOG(Warn, job, "memory budget refused %zu bytes for %s; answering 503", bytes.size(),
+               job.rawPath.c_str());
     answerError(job, 503);
     return false;
   }
@@ -122,8 +148,8 @@ void readPlanned(std::unique_ptr<Job> job, detail::FilePlan plan) {
   const uint64_t bodySize = plan.bodySize();
   if (!job->reserve(bodySize)) {
     job->closeFile();
-    LOG_WARN("static: %s: memory budget refused %llu bytes", job->rawPath.c_str(),
-             static_cast<unsigned long long>(bodySize));
+    STATIC_LOG(Warn, *job, "memory budget refused %llu bytes for %s; answering 503",
+               static_cast<unsigned long long>(bodySize), job->rawPath.c_str());
     answerError(*job, 503);
     return;
   }
@@ -201,7 +227,8 @@ void afterLookup(std::unique_ptr<Job> job) {
       answerError(*job, 403);
       return;
     case detail::LookupOutcome::Failed:
-      LOG_WARN("static: %s: %s", job->rawPath.c_str(), std::strerror(found.error));
+      STATIC_LOG(Warn, *job, "%s: %s; answering 500", job->rawPath.c_str(),
+                 std::strerror(found.error));
       answerError(*job, 500);
       return;
   }
@@ -210,7 +237,8 @@ void afterLookup(std::unique_ptr<Job> job) {
 void afterRead(Job& job) {
   job.releaseReservation();
   if (job.readError != 0) {
-    LOG_WARN("static: %s: read: %s", job.rawPath.c_str(), std::strerror(job.readError));
+    STATIC_LOG(Warn, job, "read %s: %s; answering 500", job.rawPath.c_str(),
+               std::strerror(job.readError));
     if (job.fillCache) {
       job.shared->cache.erase(job.cacheKey);
     }

@@ -43,18 +43,17 @@ uint64_t UpstreamPool::secondsToNextProbe() const noexcept {
   return std::max<uint64_t>(1, (soonest + 999) / 1000);
 }
 
-void UpstreamPool::markDown(Server& server, const std::string& why) {
+bool UpstreamPool::markDown(Server& server) {
   if (!server.up) {
-    return;  // a connection started before it went down; the probes go on
+    return false;  // a connection started before it went down; the probes go on
   }
   server.up = false;
   ++server.failures;
-  LOG_WARN("upstream %s: server %s is down (%s); probing it", config_.name.c_str(),
-           server.endpoint.text.c_str(), why.c_str());
   if (!anyServerUp() && !allDownSinceMs_) {
     allDownSinceMs_ = loop_.nowMs();
   }
   scheduleProbe(server);
+  return true;
 }
 
 void UpstreamPool::markUp(Server& server) {

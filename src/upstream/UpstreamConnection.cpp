@@ -80,6 +80,7 @@ uv_stream_t* UpstreamConnection::stream() noexcept {
 void UpstreamConnection::start(JobPtr job) {
   assert(state_ == State::New || state_ == State::Idle);
   job_ = std::move(job);
+  job_->connection = this;
   writeDone_ = false;
   desynced_ = false;
   writeError_.clear();
@@ -317,7 +318,7 @@ void UpstreamConnection::finishExchange() {
   // The one place that decides reuse (h2o's close_client): only a cleanly ended
   // message on a connection whose request was fully written and whose backend allows it.
   bool reusable = response.keepAlive && writeDone_ && !desynced_;
-  JobPtr job = std::move(job_);
+  JobPtr job = releaseJob();
   ++completed_;
   if (reusable) {
     transitionTo(State::Idle);
@@ -365,9 +366,35 @@ bool UpstreamConnection::stillUsable() noexcept {
   return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
 }
 
+core::Doing UpstreamConnection::doing() const noexcept {
+  switch (state_) {
+    case State::New:
+    case State::Connecting:
+      return core::Doing::ConnectingToUpstream;
+    case State::Busy:
+      if (parser_.headComplete()) {
+        return core::Doing::ReadingResponseBody;
+      }
+      // A backend may answer before it has read the whole request (an early 413).
+      return writeDone_ || parser_.anyBytes() ? core::Doing::ReadingResponseHead
+                                              : core::Doing::SendingRequest;
+    case State::Idle:
+    case State::Closed:
+      break;
+  }
+  return core::Doing::Processing;
+}
+
+JobPtr UpstreamConnection::releaseJob() noexcept {
+  if (job_) {
+    job_->connection = nullptr;
+  }
+  return std::move(job_);
+}
+
 void UpstreamConnection::fail(ExchangeFailure::Kind kind, std::string detail, bool peerReset) {
-  ExchangeFailure failure{kind, std::move(detail), writeDone_, peerReset};
-  JobPtr job = std::move(job_);
+  ExchangeFailure failure{kind, std::move(detail), doing(), writeDone_, peerReset};
+  JobPtr job = releaseJob();
   close();
   listener_.onExchangeFailed(*this, std::move(job), failure);
 }
@@ -376,14 +403,17 @@ void UpstreamConnection::onTimer() {
   switch (state_) {
     case State::Connecting:
       fail(ExchangeFailure::Kind::Connect,
-           connectError_.empty() ? "connect timed out" : "connect: " + connectError_);
+           connectError_.empty() ? "upstream timed out (connect " +
+                                       std::to_string(settings_.connectTimeoutMs) + " ms)"
+                                 : "connect: " + connectError_);
       return;
     case State::Busy:
       if (!writeError_.empty()) {
         fail(ExchangeFailure::Kind::ClosedEarly, std::move(writeError_));
         return;
       }
-      fail(ExchangeFailure::Kind::Timeout, "upstream response timed out");
+      fail(ExchangeFailure::Kind::Timeout,
+           "upstream timed out (response " + std::to_string(settings_.responseTimeoutMs) + " ms)");
       return;
     case State::Idle:
       LOG_DEBUG("upstream %s: closing idle connection (keepalive_idle)", endpoint_.text.c_str());
@@ -401,6 +431,9 @@ void UpstreamConnection::close() noexcept {
     return;
   }
   state_ = State::Closed;
+  if (job_) {
+    job_->connection = nullptr;  // abandoned: nobody may ask this connection any more
+  }
   timer_.stop();
   sender_.cancel();
   parser_.body().setListener(nullptr);

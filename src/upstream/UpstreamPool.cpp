@@ -1,6 +1,8 @@
 #include "doorman/upstream/UpstreamPool.hpp"
 
 #include <algorithm>
+#include <cstdarg>
+#include <string_view>
 
 #include "PoolServer.hpp"
 #include "doorman/core/Clock.hpp"
@@ -49,6 +51,14 @@ UpstreamError errorOf(ExchangeFailure::Kind kind) {
   }
   return UpstreamError::BadResponse;
 }
+
+/// Logs through UpstreamPool::logExchange once the level is known to be wanted.
+#define POOL_LOG(lvl, ...)                                               \
+  do {                                                                   \
+    if (::doorman::core::Log::enabled(::doorman::core::LogLevel::lvl)) { \
+      logExchange(::doorman::core::LogLevel::lvl, __VA_ARGS__);          \
+    }                                                                    \
+  } while (0)
 
 struct DeferredConnection final : uv::Deletable {
   explicit DeferredConnection(std::unique_ptr<UpstreamConnection> c) : connection(std::move(c)) {}
@@ -289,18 +299,18 @@ void UpstreamPool::armQueueTimer() {
 void UpstreamPool::onTimer() {
   for (auto& job : queue_.expire(loop_.nowMs())) {
     ++stats_.queueTimeouts;
+    const auto waited = static_cast<unsigned long long>(loop_.nowMs() - job->enqueuedMs);
     if (!anyServerUp()) {
       countError(UpstreamError::Unavailable);
-      LOG_WARN("upstream %s: request %llu waited %llu ms; every server is down",
-               config_.name.c_str(), static_cast<unsigned long long>(job->id),
-               static_cast<unsigned long long>(loop_.nowMs() - job->enqueuedMs));
+      POOL_LOG(Warn, *job, nullptr, core::Doing::WaitingInQueue,
+               "no live upstream: every server is down (waited %llu ms); answering 503", waited);
       deliverFailure(job, 503, "every server of the upstream is down", secondsToNextProbe());
       continue;
     }
     countError(UpstreamError::QueueTimeout);
-    LOG_WARN("upstream %s: request %llu waited %llu ms in the queue without a free worker",
-             config_.name.c_str(), static_cast<unsigned long long>(job->id),
-             static_cast<unsigned long long>(loop_.nowMs() - job->enqueuedMs));
+    POOL_LOG(Warn, *job, nullptr, core::Doing::WaitingInQueue,
+             "no worker became free within the queue timeout (waited %llu ms); answering 503",
+             waited);
     deliverFailure(job, 503, "no worker became free within the queue timeout", 1);
   }
   armQueueTimer();
@@ -357,13 +367,14 @@ void UpstreamPool::onFailed(Server& server, UpstreamConnection& connection, JobP
     // Never reached the app: it waits for a server that accepts (this one after a probe,
     // or another), up to its queue deadline. Not bounded by `retries`.
     ++stats_.connectFailures;
-    markDown(server, failure.detail);
+    const char* down = markDown(server) ? "; server marked down, probing it" : "";
     if (wanted) {
       job->failedServer = &server;
-      LOG_INFO("upstream %s: server %s: %s; request %llu waits for a server", config_.name.c_str(),
-               server.endpoint.text.c_str(), failure.detail.c_str(),
-               static_cast<unsigned long long>(job->id));
+      POOL_LOG(Warn, *job, &server, failure.doing, "%s%s; the request waits for a server",
+               failure.detail.c_str(), down);
       queue_.pushFront(std::move(job));
+    } else if (*down != '\0') {
+      POOL_LOG(Warn, *job, &server, failure.doing, "%s%s", failure.detail.c_str(), down);
     }
     dispatch();
     return;
@@ -380,22 +391,23 @@ void UpstreamPool::onFailed(Server& server, UpstreamConnection& connection, JobP
   if (wanted && staleReuse && job->replays < config_.retries) {
     ++job->replays;
     job->failedServer = &server;
-    LOG_WARN(
-        "upstream %s: server %s: %s on a reused connection before any response byte%s; "
-        "replaying request %llu %.*s (try %u)",
-        config_.name.c_str(), server.endpoint.text.c_str(), failure.detail.c_str(),
-        failure.peerReset ? " (reset: never read)" : "", static_cast<unsigned long long>(job->id),
-        static_cast<int>(job->request->method.size()), job->request->method.data(),
-        job->timing.tries + 1);
+    POOL_LOG(Warn, *job, &server, failure.doing,
+             "%s before any response byte%s; replaying request (try %u)", failure.detail.c_str(),
+             failure.peerReset ? " (reset: never read)" : "", job->timing.tries + 1);
     queue_.pushFront(std::move(job));
     dispatch();
     return;
   }
   dispatch();
-  LOG_WARN("upstream %s: server %s: %s", config_.name.c_str(), server.endpoint.text.c_str(),
-           failure.detail.c_str());
   ++stats_.failures;
   int status = failure.kind == Kind::Timeout ? 504 : 502;
+  if (wanted) {
+    POOL_LOG(Error, *job, &server, failure.doing, "%s; answering %d", failure.detail.c_str(),
+             status);
+  } else {
+    POOL_LOG(Info, *job, &server, failure.doing, "%s (the client had gone)",
+             failure.detail.c_str());
+  }
   deliverFailure(job, status, failure.detail, 0);
 }
 
@@ -415,6 +427,37 @@ void UpstreamPool::deliverFailure(const JobPtr& job, int status, const std::stri
   if (sink != nullptr) {
     sink->onUpstreamFailure(status, reason, retryAfter);
   }
+}
+
+void UpstreamPool::logExchange(core::LogLevel level, const Job& job, const Server* server,
+                               core::Doing doing, const char* fmt, ...) const {
+  std::string line;
+  line.reserve(256);
+  va_list args;
+  va_start(args, fmt);
+  core::Log::vappend(line, fmt, args);
+  va_end(args);
+  line += " while ";
+  line += core::doingText(doing);
+  if (job.sink != nullptr) {
+    job.sink->describe(line);
+  } else if (job.request) {
+    std::string_view head = job.request->head;
+    std::string_view first = head.substr(0, head.find('\r'));
+    core::Log::append(line, ", client gone, request: \"%.*s\"", static_cast<int>(first.size()),
+                      first.data());
+  } else {
+    line += ", client gone";
+  }
+  core::Log::append(line, ", upstream: \"%s\"", config_.name.c_str());
+  if (server != nullptr) {
+    line += ' ';
+    line += server->endpoint.text;
+  } else if (!job.timing.server.empty()) {
+    line += ' ';
+    line += job.timing.server;
+  }
+  core::Log::write(level, "%s", line.c_str());
 }
 
 }  // namespace doorman::upstream

@@ -73,6 +73,7 @@ class RequestParser {
 
   /// The message being parsed (valid from HeadComplete).
   Request& request() noexcept { return request_; }
+  const Request& request() const noexcept { return request_; }
   /// Moves out the completed request; the parser starts afresh for the next one.
   Request takeRequest();
 

@@ -57,6 +57,8 @@ class ResponseParser {
   /// True once any byte of this response arrived (a request that got no byte back may
   /// be replayable).
   bool anyBytes() const noexcept { return anyBytes_; }
+  /// The final (non-1xx) response head is parsed: what follows is its body.
+  bool headComplete() const noexcept { return headDone_ && response_.status >= 200; }
   /// Moves out the completed response (valid after MessageComplete).
   Response takeResponse();
   const std::string& errorReason() const noexcept { return errorReason_; }

@@ -21,7 +21,8 @@
 //
 // Stage implementations: ReadRequest.cpp, Dispatch.cpp, WriteResponse.cpp,
 // WriteCached.cpp (a static file answered from the small-file cache's prebuilt bytes);
-// the access log line and the request metrics: RequestLog.cpp.
+// the access log line and the request metrics: RequestLog.cpp; error-log lines about
+// the connection (what it is doing, its ids): ErrorLog.cpp, written through CONN_LOG.
 //
 // Configuration: a request pins the newest Generation when its first byte arrives and
 // keeps it until its response is written (a reload meanwhile changes nothing for it);
@@ -33,6 +34,7 @@
 #include <string>
 
 #include "doorman/core/BodySender.hpp"
+#include "doorman/core/Log.hpp"
 #include "doorman/http/Message.hpp"
 #include "doorman/http/RequestParser.hpp"
 #include "doorman/server/ServerContext.hpp"
@@ -73,6 +75,9 @@ class ClientConnection final : public uv::Deletable,
 
   State state() const noexcept { return state_; }
   uint64_t id() const noexcept { return id_; }
+  /// What the connection is doing now, from its state (and, while its request is at an
+  /// upstream, from the upstream connection's): the "while ..." of its log lines.
+  core::Doing doing() const noexcept;
 
  private:
   // --- lifecycle (ClientConnection.cpp)
@@ -85,6 +90,15 @@ class ClientConnection final : public uv::Deletable,
   uv_stream_t* stream() noexcept;
   /// Response bytes not yet taken by the client (libuv's queue + the kernel's).
   size_t unsentBytes();
+
+  // --- ErrorLog.cpp
+  /// One error-log line: the message, then "while <doing()>" and describe(). Use
+  /// CONN_LOG, which tests the level before any formatting.
+  void logEvent(core::LogLevel level, const char* fmt, ...) const
+      __attribute__((format(printf, 3, 4)));
+  void describe(std::string& out) const override;
+  /// The request of the exchange in progress when its head is known, else nullptr.
+  const http::Request* loggedRequest() const noexcept;
 
   // --- ReadRequest.cpp
   void consume(const char* data, size_t len);
@@ -193,3 +207,11 @@ class ClientConnection final : public uv::Deletable,
 };
 
 }  // namespace doorman::server
+
+/// An error-log line about this client connection (inside ClientConnection's members).
+#define CONN_LOG(lvl, ...)                                               \
+  do {                                                                   \
+    if (::doorman::core::Log::enabled(::doorman::core::LogLevel::lvl)) { \
+      logEvent(::doorman::core::LogLevel::lvl, __VA_ARGS__);             \
+    }                                                                    \
+  } while (0)

@@ -21,6 +21,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <string>
 
 #include "doorman/config/Config.hpp"
 #include "doorman/core/MemoryBudget.hpp"
@@ -34,6 +35,8 @@ class StaticSink {
  public:
   virtual void onStaticResponse(http::Response response) = 0;
   virtual void onStaticMiss() = 0;
+  /// Appends who asked, for an error-log line about this file (see upstream::ResponseSink).
+  virtual void describe(std::string& out) const { (void)out; }
 
  protected:
   ~StaticSink() = default;

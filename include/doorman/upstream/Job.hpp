@@ -11,6 +11,8 @@
 
 namespace doorman::upstream {
 
+class UpstreamConnection;
+
 /// The bytes to send upstream, prepared completely before submission and immutable
 /// after: a replay sends exactly the same bytes again.
 struct OutboundRequest {
@@ -29,6 +31,9 @@ class ResponseSink {
   /// status is 502, 503 or 504; reason is a short text for logs and the body.
   virtual void onUpstreamFailure(int status, std::string_view reason,
                                  uint64_t retryAfterSeconds) = 0;
+  /// Appends who asked, for an error-log line about this exchange (the pool writes it):
+  /// ", client: ADDR, conn: N, request: ID \"METHOD TARGET HTTP/1.x\"".
+  virtual void describe(std::string& out) const { (void)out; }
 
  protected:
   ~ResponseSink() = default;
@@ -68,6 +73,8 @@ struct Job {
   uint64_t dispatchedMs = 0;
   uint32_t replays = 0;                ///< sends repeated after reaching a backend (<= retries)
   const void* failedServer = nullptr;  ///< where the last attempt failed (a retry avoids it)
+  /// The connection carrying it while InFlight (what it is doing: UpstreamConnection::doing).
+  const UpstreamConnection* connection = nullptr;
   JobTiming timing;
 };
 

@@ -17,6 +17,7 @@
 
 #include "doorman/core/Body.hpp"
 #include "doorman/core/BodySender.hpp"
+#include "doorman/core/Log.hpp"
 #include "doorman/core/MemoryBudget.hpp"
 #include "doorman/http/ResponseParser.hpp"
 #include "doorman/upstream/Endpoint.hpp"
@@ -46,6 +47,7 @@ struct ExchangeFailure {
   };
   Kind kind;
   std::string detail;
+  core::Doing doing = core::Doing::Processing;  ///< what the connection was doing then
   bool requestWritten = false;  ///< every byte of the request was handed to the kernel
   /// ClosedEarly by a reset (ECONNRESET/EPIPE, seen on read, write or as the socket's
   /// pending error after EOF): the backend closed the connection with bytes of this
@@ -90,6 +92,9 @@ class UpstreamConnection final : private core::BodySenderListener, private core:
   bool stillUsable() noexcept;
 
   State state() const noexcept { return state_; }
+  /// What the exchange in progress is doing, from the state and how far the request
+  /// was written and the response read (for error-log lines).
+  core::Doing doing() const noexcept;
   /// Exchanges completed on this connection so far.
   uint64_t completedExchanges() const noexcept { return completed_; }
   const Endpoint& endpoint() const noexcept { return endpoint_; }
@@ -117,6 +122,8 @@ class UpstreamConnection final : private core::BodySenderListener, private core:
   void onTimer();
   void finishExchange();
   void fail(ExchangeFailure::Kind kind, std::string detail, bool peerReset = false);
+  /// Takes the job out of the connection (it no longer carries it).
+  JobPtr releaseJob() noexcept;
   /// The socket's pending error is a reset (checked after an EOF).
   bool socketWasReset() noexcept;
   void setQuickAck() noexcept;

@@ -133,7 +133,8 @@ class UpstreamPool final : private uv::TimerListener {
   bool anyServerUp() const noexcept;
   /// Seconds until the next probe of a down server (at least 1).
   uint64_t secondsToNextProbe() const noexcept;
-  void markDown(Server& server, const std::string& why);
+  /// True when the server was up until now (its probes start); the caller logs why.
+  bool markDown(Server& server);
   void markUp(Server& server);
   void scheduleProbe(Server& server);
   void onProbeDue(Server& server);
@@ -150,6 +151,11 @@ class UpstreamPool final : private uv::TimerListener {
   void discard(Server& server, UpstreamConnection& connection);
   void deliverFailure(const JobPtr& job, int status, const std::string& reason,
                       uint64_t retryAfter);
+  /// One error-log line about `job`'s exchange: "<message> while <doing>, client: ...,
+  /// conn: N, request: ID \"...\", upstream: \"NAME\" SERVER". Call through POOL_LOG
+  /// (UpstreamPool.cpp), which tests the level first.
+  void logExchange(core::LogLevel level, const Job& job, const Server* server, core::Doing doing,
+                   const char* fmt, ...) const __attribute__((format(printf, 6, 7)));
   void countError(UpstreamError kind) noexcept { ++stats_.errors[static_cast<size_t>(kind)]; }
 
   uv::Loop& loop_;

@@ -1,0 +1,93 @@
+// Error-log lines about a client connection: what it was doing (derived from its state
+// machine, and from the upstream connection's while its request is at an upstream) and
+// who it is, in nginx's shape: "... while reading response header from upstream, client:
+// 127.0.0.1:5555, conn: 17, request: 5f0c... "GET /x HTTP/1.1", upstream: "app" ...".
+#include <algorithm>
+#include <cstdarg>
+
+#include "doorman/server/ClientConnection.hpp"
+#include "doorman/upstream/UpstreamConnection.hpp"
+#include "doorman/upstream/UpstreamPool.hpp"
+
+namespace doorman::server {
+namespace {
+
+constexpr int kMaxLoggedTarget = 512;  ///< longer targets are cut in log lines
+
+}  // namespace
+
+core::Doing ClientConnection::doing() const noexcept {
+  using core::Doing;
+  switch (state_) {
+    case State::Idle:
+      return firstRequest_ ? Doing::WaitingForRequest : Doing::KeepAlive;
+    case State::ReadingHead:
+      return Doing::ReadingRequestHead;
+    case State::ReadingBody:
+      return Doing::ReadingRequestBody;
+    case State::Waiting:
+      if (awaitingBody_) {
+        return Doing::ReadingRequestBody;  // its last bytes are still going to disk
+      }
+      if (job_) {
+        if (job_->state == upstream::Job::State::Queued) {
+          return Doing::WaitingInQueue;
+        }
+        if (job_->connection != nullptr) {
+          return job_->connection->doing();
+        }
+        return Doing::Processing;
+      }
+      return staticTicket_ ? Doing::ReadingFile : Doing::Processing;
+    case State::Writing:
+      return Doing::SendingResponse;
+    case State::Lingering:
+    case State::Closed:
+      return Doing::Closing;
+  }
+  return Doing::Processing;
+}
+
+const http::Request* ClientConnection::loggedRequest() const noexcept {
+  if (!request_.method.empty()) {
+    return &request_;  // complete
+  }
+  // The head is known from HeadComplete on, also when the body failed (parser_.readingBody()
+  // stays set until the next message begins).
+  if (state_ == State::ReadingBody || (state_ != State::Idle && parser_.readingBody())) {
+    return &parser_.request();
+  }
+  return nullptr;
+}
+
+void ClientConnection::describe(std::string& out) const {
+  core::Log::append(out, ", client: %s, conn: %llu, request: %s", peer_.c_str(),
+                    static_cast<unsigned long long>(id_),
+                    requestId_.empty() ? "-" : requestId_.c_str());
+  if (const http::Request* r = loggedRequest()) {
+    int targetLength = static_cast<int>(std::min<size_t>(r->target.size(), kMaxLoggedTarget));
+    core::Log::append(out, " \"%s %.*s%s HTTP/1.%d\"", r->method.c_str(), targetLength,
+                      r->target.c_str(), r->target.size() > kMaxLoggedTarget ? "..." : "",
+                      r->versionMinor);
+  }
+}
+
+void ClientConnection::logEvent(core::LogLevel level, const char* fmt, ...) const {
+  std::string line;
+  line.reserve(256);
+  va_list args;
+  va_start(args, fmt);
+  core::Log::vappend(line, fmt, args);
+  va_end(args);
+  line += " while ";
+  line += core::doingText(doing());
+  describe(line);
+  if (route_ != nullptr && route_->pool != nullptr && state_ != State::Idle) {
+    const std::string& server = job_ ? job_->timing.server : tel_.server;
+    core::Log::append(line, ", upstream: \"%s\"%s%s", route_->pool->name().c_str(),
+                      server.empty() ? "" : " ", server.c_str());
+  }
+  core::Log::write(level, "%s", line.c_str());
+}
+
+}  // namespace doorman::server
