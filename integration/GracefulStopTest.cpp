@@ -10,6 +10,8 @@
 #include "harness/Doorman.hpp"
 #include "harness/HttpClient.hpp"
 #include "harness/IntegrationTest.hpp"
+#include "harness/Net.hpp"
+#include "harness/Wait.hpp"
 
 namespace doorman::it {
 namespace {
@@ -66,6 +68,58 @@ TEST_F(GracefulStopTest, SecondSignalStopsAtOnce) {
   ASSERT_TRUE(status) << "doorman kept waiting for the in-flight request";
   EXPECT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) == 0) << describeStatus(*status);
   EXPECT_TRUE(busy.waitForClose(milliseconds(2000)));
+}
+
+/// SIGINT is a graceful stop too, and a request still waiting in the queue (one worker,
+/// busy) when it arrives is sent and answered before doorman exits 0.
+TEST_F(GracefulStopTest, SigintAlsoFinishesQueuedRequests) {
+  const uint16_t adminPort = freeTcpPort();
+  DoormanConfig config = DoormanConfig::forBackend(gunicorn_.address(), 1);
+  config.extra = "admin: { listen: \"" + loopback(adminPort) + "\" }\n";
+  DoormanProcess doorman(dir_, config);
+  HttpClient busy(doorman.address());
+  ASSERT_TRUE(busy.send(httpGet("/sleep?ms=1500")));
+  ASSERT_TRUE(waitUntil([&] { return gunicorn_.stats().inflight == 1; }, milliseconds(5000)));
+  HttpClient queued(doorman.address());
+  ASSERT_TRUE(queued.send(httpGet("/hello")));
+  ASSERT_TRUE(waitUntil(
+      [&] {
+        auto metrics = fetch(loopback(adminPort), httpGet("/metrics"));
+        return metrics &&
+               metrics->body.find("doorman_upstream_queue_length{upstream=\"app\"} 1\n") !=
+                   std::string::npos;
+      },
+      milliseconds(5000)))
+      << "the second request never queued";
+  doorman.expectExit();
+  ASSERT_EQ(::kill(doorman.pid(), SIGINT), 0);
+
+  auto first = busy.readResponse(milliseconds(10000));
+  ASSERT_TRUE(first) << busy.error() << "\n" << doorman.log();
+  EXPECT_EQ(first->status, 200);
+  auto second = queued.readResponse(milliseconds(10000));
+  ASSERT_TRUE(second) << queued.error() << "\n" << doorman.log();
+  EXPECT_EQ(second->status, 200);
+  EXPECT_EQ(second->body, "hello\n");
+  auto status = doorman.process().waitForExit(milliseconds(10000));
+  ASSERT_TRUE(status) << "doorman did not exit after draining";
+  EXPECT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) == 0) << describeStatus(*status);
+  EXPECT_NE(doorman.log().find("SIGINT: stopping gracefully"), std::string::npos) << doorman.log();
+}
+
+/// SIGQUIT stops at once, without draining: the 5 s request is cut, doorman exits 0.
+TEST_F(GracefulStopTest, SigquitStopsAtOnce) {
+  DoormanProcess doorman(dir_, DoormanConfig::forBackend(gunicorn_.address(), 2));
+  HttpClient busy(doorman.address());
+  ASSERT_TRUE(busy.send(httpGet("/sleep?ms=5000")));
+  ASSERT_TRUE(waitUntil([&] { return gunicorn_.stats().inflight == 1; }, milliseconds(5000)));
+  doorman.expectExit();
+  ASSERT_EQ(::kill(doorman.pid(), SIGQUIT), 0);
+  auto status = doorman.process().waitForExit(milliseconds(3000));
+  ASSERT_TRUE(status) << "doorman waited for the in-flight request";
+  EXPECT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) == 0) << describeStatus(*status);
+  EXPECT_TRUE(busy.waitForClose(milliseconds(2000)));
+  EXPECT_FALSE(busy.readResponse(milliseconds(100))) << "a response although it was cut";
 }
 
 }  // namespace

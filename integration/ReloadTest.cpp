@@ -132,6 +132,14 @@ TEST_F(ReloadTest, BadFileKeepsTheRunningConfiguration) {
   reloadWith(doorman, render(doorman, good));
   ASSERT_TRUE(waitForLogCount(doorman, "in force", 1)) << doorman.log();
   EXPECT_EQ(generation(), 2);
+  metrics = fetch(loopback(adminPort_), httpGet("/metrics"));
+  ASSERT_TRUE(metrics);
+  EXPECT_NE(metrics->body.find("doorman_config_reloads_total{result=\"success\"} 1\n"),
+            std::string::npos)
+      << metrics->body;
+  EXPECT_NE(metrics->body.find("doorman_config_reloads_total{result=\"failure\"} 1\n"),
+            std::string::npos)
+      << metrics->body;
 }
 
 /// The file vanished, then became unreadable (a directory in its place): both refused,

@@ -19,6 +19,7 @@
 #include "harness/IntegrationTest.hpp"
 #include "harness/Net.hpp"
 #include "harness/Process.hpp"
+#include "harness/Wait.hpp"
 
 namespace doorman::it {
 namespace {
@@ -110,6 +111,48 @@ TEST_F(SystemdTest, NotifiesReadyReloadingAndStopping) {
   auto status = doorman.process().waitForExit(milliseconds(10000));
   ASSERT_TRUE(status);
   EXPECT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) == 0) << describeStatus(*status);
+}
+
+/// The STATUS line systemd shows (`systemctl status`) counts the client connections and
+/// the requests waiting in upstream queues: one request on the only worker, one queued.
+TEST_F(SystemdTest, StatusLineCountsConnectionsAndQueuedRequests) {
+  NotifyListener systemd(dir_.file("notify.sock"));
+  DoormanLaunch launch;
+  launch.env = {{"NOTIFY_SOCKET", dir_.file("notify.sock")}};
+  const uint16_t adminPort = freeTcpPort();
+  DoormanConfig config = DoormanConfig::forBackend(gunicorn_.address(), 1);
+  config.extra = "admin: { listen: \"" + loopback(adminPort) + "\" }\n";
+  DoormanProcess doorman(dir_, config, launch);
+  std::string ready = systemd.nextWith("READY=1");
+  EXPECT_NE(ready.find("STATUS=0 connections, 0 queued requests, configuration #1"),
+            std::string::npos)
+      << ready;
+
+  HttpClient busy(doorman.address());
+  ASSERT_TRUE(busy.send(httpGet("/sleep?ms=3000")));
+  ASSERT_TRUE(waitUntil([&] { return gunicorn_.stats().inflight == 1; }, milliseconds(5000)));
+  HttpClient queued(doorman.address());
+  ASSERT_TRUE(queued.send(httpGet("/hello")));
+  ASSERT_TRUE(waitUntil(
+      [&] {
+        auto metrics = fetch(loopback(adminPort), httpGet("/metrics"));
+        return metrics &&
+               metrics->body.find("doorman_upstream_queue_length{upstream=\"app\"} 1\n") !=
+                   std::string::npos;
+      },
+      milliseconds(5000)));
+  // A reload sends READY=1 with a fresh STATUS (the periodic one comes every 5 s).
+  ASSERT_EQ(::kill(doorman.pid(), SIGHUP), 0);
+  std::string after = systemd.nextWith("READY=1");
+  EXPECT_NE(after.find("STATUS=2 connections, 1 queued requests, configuration #2"),
+            std::string::npos)
+      << after;
+  auto first = busy.readResponse(milliseconds(10000));
+  ASSERT_TRUE(first);
+  EXPECT_EQ(first->status, 200);
+  auto second = queued.readResponse(milliseconds(10000));
+  ASSERT_TRUE(second);
+  EXPECT_EQ(second->status, 200);
 }
 
 /// The listening socket comes from the launcher (fd 3, LISTEN_FDS=1, LISTEN_PID): doorman

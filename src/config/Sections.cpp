@@ -4,6 +4,7 @@
 
 #include <arpa/inet.h>
 
+#include <algorithm>
 #include <limits>
 
 #include "Sections.hpp"
@@ -68,10 +69,20 @@ void readListen(Context& ctx, const Value& v, std::vector<Address>& out) {
 }
 
 void readAdmin(Context& ctx, const Value& v, std::optional<Address>& out) {
-  readMap(ctx, v, {{"listen", [&](const Value& listen) {
-                      Address address;
-                      if (readListenAddress(ctx, listen, address)) out = std::move(address);
-                    }}});
+  readMap(ctx, v,
+          {{"listen", [&](const Value& listen) {
+              Address address;
+              // A port alone is on loopback: the endpoint has no authentication.
+              const std::string text =
+                  listen.node.IsScalar() ? listen.node.Scalar() : std::string();
+              const bool portOnly =
+                  !text.empty() && std::all_of(text.begin(), text.end(),
+                                               [](char c) { return c >= '0' && c <= '9'; });
+              const Value loopback{YAML::Node("127.0.0.1:" + text), listen.mark, listen.path};
+              if (readListenAddress(ctx, portOnly ? loopback : listen, address)) {
+                out = std::move(address);
+              }
+            }}});
 }
 
 void readLimits(Context& ctx, const Value& v, Limits& out) {

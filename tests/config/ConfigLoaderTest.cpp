@@ -259,6 +259,16 @@ log:
   EXPECT_EQ(r.config.log, ErrorLog{});
 }
 
+TEST(ConfigLoader, AnAdminPortAloneIsOnLoopback) {
+  const LoadResult r = load(std::string(kMinimal) + "admin: {listen: 9901}\n");
+  ASSERT_TRUE(r.ok()) << errorsOf(r);
+  ASSERT_TRUE(r.config.adminListen);
+  EXPECT_EQ(r.config.adminListen->host, "127.0.0.1");
+  EXPECT_EQ(r.config.adminListen->port, 9901);
+  EXPECT_EQ(r.config.adminListen->text, "127.0.0.1:9901");
+  EXPECT_FALSE(load(std::string(kMinimal) + "admin: {listen: 99999}\n").ok());
+}
+
 TEST(ConfigLoader, AnIntegerSizeIsBytes) {
   const LoadResult r = load(std::string(kMinimal) + "limits: {header_bytes: 4096}\n");
   ASSERT_TRUE(r.ok()) << errorsOf(r);
