@@ -188,7 +188,7 @@ void kick(const std::shared_ptr<SpillState>& st) {
     return;
   }
   st->writing = raw->blocks;
-  request.release();  // freed in onFlushed
+  static_cast<void>(request.release());  // freed in onFlushed
 }
 
 size_t spillUsed(const SpillState::Block& b) { return b.used; }

@@ -79,20 +79,15 @@ void appendJsonString(std::string& out, std::string_view v) {
       out += '\\';
       out += static_cast<char>(c);
       ++i;
-    } else if (c < 0x20 || c == 0x7f) {
-      out += "\\u00";
-      out += kHex[c >> 4];
-      out += kHex[c & 0xF];
-      ++i;
-    } else if (c < 0x80) {
+    } else if (c >= 0x20 && c < 0x7f) {
       out += static_cast<char>(c);
       ++i;
-    } else if (size_t n = utf8Length(v, i); n > 0) {
+    } else if (size_t n = c >= 0x80 ? utf8Length(v, i) : 0; n > 0) {
       out.append(v.substr(i, n));
       i += n;
     } else {
-      // Not UTF-8: the byte is shown as the code point of the same value, so the line
-      // stays valid JSON and the byte can still be recognised.
+      // A control character, or a byte that is not UTF-8: the byte is shown as the code
+      // point of the same value, so the line stays valid JSON and it can be recognised.
       out += "\\u00";
       out += kHex[c >> 4];
       out += kHex[c & 0xF];

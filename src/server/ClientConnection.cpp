@@ -180,8 +180,7 @@ void ClientConnection::onRead(ssize_t nread, const uv_buf_t* buf) {
         stopReading();
       }
       return;
-    case State::Lingering:
-      return;  // dropped on purpose
+    case State::Lingering:  // dropped on purpose
     case State::Closed:
       return;
   }

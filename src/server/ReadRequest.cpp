@@ -30,11 +30,7 @@ void ClientConnection::consume(const char* data, size_t len) {
   while (len > 0 || afterHead) {
     afterHead = false;
     if (state_ == State::Idle) {
-      transitionTo(State::ReadingHead);
-      beginRequest();
-      if (!firstRequest_) {
-        timer_.start(static_cast<uint64_t>(config().timeouts.header.count()));
-      }
+      startReadingHead();
     }
     if (state_ != State::ReadingHead && state_ != State::ReadingBody) {
       // A complete request is being served: what follows is pipelined.
@@ -42,29 +38,8 @@ void ClientConnection::consume(const char* data, size_t len) {
       return;
     }
     size_t feedLen = len;
-    if (state_ == State::ReadingBody) {
-      // Feed no more body than the buffers can take now; the rest waits (back-pressure).
-      const http::Request& req = parser_.request();
-      core::Body& body = parser_.request().body;
-      uint64_t want = len;
-      if (!req.chunked) {
-        want =
-            std::min<uint64_t>(len, req.contentLength - std::min(req.contentLength, body.size()));
-      }
-      if (want > 0) {
-        size_t granted = body.prepare(static_cast<size_t>(want));
-        if (body.failed()) {
-          CONN_LOG(Warn, "request body could not be buffered: %s; answering 503",
-                   body.error().c_str());
-          respondError(503, "request body could not be buffered", true, 1);
-          return;
-        }
-        if (granted == 0) {
-          holdBody(data, len);
-          return;
-        }
-        feedLen = std::min(len, granted);
-      }
+    if (state_ == State::ReadingBody && !bodyFeedLength(data, len, feedLen)) {
+      return;
     }
     auto result = parser_.feed(data, feedLen);
     data += result.consumed;
@@ -78,14 +53,7 @@ void ClientConnection::consume(const char* data, size_t len) {
         if (len > 0) {
           continue;  // fed only what the body buffers could take: feed the rest
         }
-        if (state_ == State::ReadingBody) {
-          if (bodyTooSlow()) {
-            CONN_LOG(Info, "request body slower than timeouts.body_min_rate; answering 408");
-            respondError(408, "request body arrived too slowly", true);
-            return;
-          }
-          timer_.start(static_cast<uint64_t>(config().timeouts.bodyIdle.count()));
-        }
+        awaitMoreRequestBytes();
         return;
       case Event::HeadComplete:
         onHeadComplete();
@@ -99,13 +67,62 @@ void ClientConnection::consume(const char* data, size_t len) {
         onRequestComplete();
         return;
       case Event::Error:
-        CONN_LOG(Info, "bad request: %s; answering %d", parser_.errorReason().c_str(),
-                 parser_.errorStatus());
-        ++ctx_.counters.clientErrors;
-        respondError(parser_.errorStatus(), parser_.errorReason(), true);
+        onBadRequest();
         return;
     }
   }
+}
+
+void ClientConnection::startReadingHead() {
+  transitionTo(State::ReadingHead);
+  beginRequest();
+  if (!firstRequest_) {
+    timer_.start(static_cast<uint64_t>(config().timeouts.header.count()));
+  }
+}
+
+bool ClientConnection::bodyFeedLength(const char* data, size_t len, size_t& feedLen) {
+  // Feed no more body than the buffers can take now; the rest waits (back-pressure).
+  const http::Request& req = parser_.request();
+  core::Body& body = parser_.request().body;
+  uint64_t want = len;
+  if (!req.chunked) {
+    want = std::min<uint64_t>(len, req.contentLength - std::min(req.contentLength, body.size()));
+  }
+  if (want == 0) {
+    return true;
+  }
+  size_t granted = body.prepare(static_cast<size_t>(want));
+  if (body.failed()) {
+    CONN_LOG(Warn, "request body could not be buffered: %s; answering 503", body.error().c_str());
+    respondError(503, "request body could not be buffered", true, 1);
+    return false;
+  }
+  if (granted == 0) {
+    holdBody(data, len);
+    return false;
+  }
+  feedLen = std::min(len, granted);
+  return true;
+}
+
+void ClientConnection::awaitMoreRequestBytes() {
+  if (state_ != State::ReadingBody) {
+    return;
+  }
+  if (bodyTooSlow()) {
+    CONN_LOG(Info, "request body slower than timeouts.body_min_rate; answering 408");
+    respondError(408, "request body arrived too slowly", true);
+    return;
+  }
+  timer_.start(static_cast<uint64_t>(config().timeouts.bodyIdle.count()));
+}
+
+void ClientConnection::onBadRequest() {
+  CONN_LOG(Info, "bad request: %s; answering %d", parser_.errorReason().c_str(),
+           parser_.errorStatus());
+  ++ctx_.counters.clientErrors;
+  respondError(parser_.errorStatus(), parser_.errorReason(), true);
 }
 
 bool ClientConnection::bodyTooSlow() const {

@@ -38,19 +38,19 @@ int parseQvalue(std::string_view q) noexcept {
     return kUnset;
   }
   int value = (q[0] - '0') * 1000;
-  q.remove_prefix(1);
-  if (q.empty()) {
+  std::string_view fraction = q.substr(1);  // "" or "." 0*3DIGIT
+  if (fraction.empty()) {
     return value;
   }
-  if (q[0] != '.' || q.size() > 4) {
+  if (fraction[0] != '.' || fraction.size() > 4) {
     return kUnset;
   }
   int scale = 100;
-  for (size_t i = 1; i < q.size(); ++i, scale /= 10) {
-    if (q[i] < '0' || q[i] > '9') {
+  for (size_t i = 1; i < fraction.size(); ++i, scale /= 10) {
+    if (fraction[i] < '0' || fraction[i] > '9') {
       return kUnset;
     }
-    value += (q[i] - '0') * scale;
+    value += (fraction[i] - '0') * scale;
   }
   return value > 1000 ? kUnset : value;
 }

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <cstdint>
 #include <new>
 
 #include "doorman/core/Body.hpp"
@@ -95,7 +96,8 @@ void Job::closeFile() noexcept {
 }
 
 void appendCacheKeyPrefix(std::string& out, const config::Route& route) {
-  const config::Route* address = &route;
+  // The route's address identifies it for the life of its generation.
+  const auto address = reinterpret_cast<std::uintptr_t>(&route);
   out.append(reinterpret_cast<const char*>(&address), sizeof address);
 }
 

@@ -153,7 +153,10 @@ void lookupIndex(const std::string& dir, const LookupInput& in, const std::strin
     out.fd = fd;
     takeStat(st, out);
     out.name = name;
-    findSibling(dir + "/" + name, in, rootReal, out);
+    std::string path = dir;
+    path += '/';
+    path += name;
+    findSibling(path, in, rootReal, out);
     return;
   }
   out.outcome = LookupOutcome::NotFound;

@@ -129,7 +129,7 @@ void HealthProbe::onTimer() {
   finish(false, state_ == State::Connecting ? "connect timed out" : "health check timed out");
 }
 
-void HealthProbe::finish(bool healthy, std::string detail) {
+void HealthProbe::finish(bool healthy, const std::string& detail) {
   state_ = State::Finished;
   timer_.stop();
   tcp_.reset();

@@ -19,7 +19,7 @@ struct UpstreamPool::Server final : UpstreamConnectionListener,
 
   void onExchangeDone(UpstreamConnection& c, JobPtr job, http::Response response,
                       bool reusable) override {
-    pool.onDone(*this, c, std::move(job), std::move(response), reusable);
+    pool.onDone(*this, c, job, std::move(response), reusable);
   }
   void onExchangeFailed(UpstreamConnection& c, JobPtr job, const ExchangeFailure& f) override {
     pool.onFailed(*this, c, std::move(job), f);

@@ -75,7 +75,10 @@ std::unique_ptr<UpstreamPool> UpstreamPool::create(uv::Loop& loop, const config:
     Endpoint endpoint;
     error = Endpoint::resolve(server.address, endpoint);
     if (!error.empty()) {
-      error = "upstream '" + config.name + "': " + error;
+      std::string context = "upstream '";
+      context += config.name;
+      context += "': ";
+      error.insert(0, context);
       return nullptr;
     }
     pool->servers_.push_back(std::make_unique<Server>(*pool, std::move(endpoint), server.workers));
@@ -337,7 +340,7 @@ void UpstreamPool::discard(Server& server, UpstreamConnection& connection) {
   list.erase(it);
 }
 
-void UpstreamPool::onDone(Server& server, UpstreamConnection& connection, JobPtr job,
+void UpstreamPool::onDone(Server& server, UpstreamConnection& connection, const JobPtr& job,
                           http::Response response, bool reusable) {
   // Release first: the next queued request gets the worker before a single byte of this
   // response reaches its (maybe slow) client.

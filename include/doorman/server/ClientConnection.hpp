@@ -102,6 +102,13 @@ class ClientConnection final : public uv::Deletable,
 
   // --- ReadRequest.cpp
   void consume(const char* data, size_t len);
+  void startReadingHead();
+  /// How much of `data` the body buffers take now (`feedLen`); false when consume must
+  /// stop (the body is held for back-pressure, or could not be buffered: answered).
+  bool bodyFeedLength(const char* data, size_t len, size_t& feedLen);
+  /// The parser needs more bytes and all were fed: re-arm the body timers.
+  void awaitMoreRequestBytes();
+  void onBadRequest();
   void onHeadComplete();
   void onRequestComplete();
   void onClientEof(const char* why);

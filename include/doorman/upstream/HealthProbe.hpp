@@ -47,7 +47,7 @@ class HealthProbe final : public uv::Deletable, private uv::TimerListener {
   void onTimer() override;
   void onConnected(int status);
   void onRead(ssize_t nread, const char* data);
-  void finish(bool healthy, std::string detail);
+  void finish(bool healthy, const std::string& detail);
   uv_stream_t* stream() noexcept;
 
   uv::Loop& loop_;

@@ -143,8 +143,8 @@ class UpstreamPool final : private uv::TimerListener {
   void onTimer() override;
   void armQueueTimer();
   void release(Server& server, UpstreamConnection& connection, bool reusable);
-  void onDone(Server& server, UpstreamConnection& connection, JobPtr job, http::Response response,
-              bool reusable);
+  void onDone(Server& server, UpstreamConnection& connection, const JobPtr& job,
+              http::Response response, bool reusable);
   void onFailed(Server& server, UpstreamConnection& connection, JobPtr job,
                 const ExchangeFailure& failure);
   void onIdleClosed(Server& server, UpstreamConnection& connection);
