@@ -8,10 +8,12 @@
 
 #include "harness/Backends.hpp"
 #include "harness/Doorman.hpp"
+#include "harness/FaultBackend.hpp"
 #include "harness/HttpClient.hpp"
 #include "harness/IntegrationTest.hpp"
 #include "harness/Json.hpp"
 #include "harness/Net.hpp"
+#include "harness/Wait.hpp"
 
 namespace doorman::it {
 namespace {
@@ -156,6 +158,88 @@ TEST_F(AdminTest, MetricsParseAndCountTheRequestsSent) {
   EXPECT_EQ(m.value("doorman_config_reloads_total", {{"result", "success"}}), 0);
   EXPECT_EQ(m.value("doorman_config_reloads_total", {{"result", "failure"}}), 0);
   EXPECT_GE(m.value("doorman_connections_accepted_total"), 8);  // + the harness's readiness probe
+}
+
+/// The gauges show what is going on (a request on the only worker, one queued behind it,
+/// an idle keep-alive client) and the counters what went wrong, by kind, each counted once:
+/// a garbage response, a response timeout, a refused connect whose request then found
+/// every server down; and a response that spilled to disk.
+TEST_F(AdminTest, GaugesAndErrorCountersFollowWhatHappened) {
+  FaultBackend fault(dir_);
+  const std::string dead = loopback(freeTcpPort());
+  DoormanConfig c = DoormanConfig::forBackend(gunicorn_.address(), 1);
+  UpstreamSpec faulty;
+  faulty.name = "fault";
+  faulty.servers.push_back({fault.address(), 2});
+  faulty.responseTimeout = "1s";
+  c.upstreams.push_back(faulty);
+  UpstreamSpec down;
+  down.name = "dead";
+  down.servers.push_back({dead, 1});
+  down.queueTimeout = "1s";
+  c.upstreams.push_back(down);
+  c.routes = {{"/f/", "fault"}, {"/dead/", "dead"}, {"/", "app"}};
+  c.extra = "admin: { listen: \"" + admin() + "\" }\n";
+  DoormanProcess doorman(dir_, c);
+
+  auto statusOf = [&](const std::string& path) {
+    auto r = fetch(doorman.address(), httpGet(path), milliseconds(20000));
+    return r ? r->status : 0;
+  };
+  ASSERT_EQ(statusOf("/f/garbage"), 502);
+  ASSERT_EQ(statusOf("/f/hang"), 504);
+  ASSERT_EQ(statusOf("/dead/x"), 503);
+  ASSERT_EQ(statusOf("/large?bytes=300000"), 200);  // over memory_per_message (64 KiB)
+
+  HttpClient idle(doorman.address());
+  ASSERT_TRUE(idle.send(httpGet("/hello")));
+  ASSERT_TRUE(idle.readResponse());
+  HttpClient busy(doorman.address());
+  ASSERT_TRUE(busy.send(httpGet("/sleep?ms=3000")));
+  ASSERT_TRUE(waitUntil([&] { return gunicorn_.stats().inflight == 1; }, milliseconds(5000)));
+  HttpClient queued(doorman.address());
+  ASSERT_TRUE(queued.send(httpGet("/hello")));
+
+  std::optional<ParsedMetrics> metrics;
+  std::string error;
+  waitUntil(
+      [&] {
+        auto page = fetch(admin(), httpGet("/metrics"));
+        metrics = page ? ParsedMetrics::parse(dir_, page->body, error) : std::nullopt;
+        return metrics &&
+               metrics->value("doorman_upstream_queue_length", {{"upstream", "app"}}) == 1 &&
+               metrics->value("doorman_connections", {{"state", "idle"}}) == 1;
+      },
+      milliseconds(5000));
+  ASSERT_TRUE(metrics) << error;
+  const ParsedMetrics& m = *metrics;
+  EXPECT_EQ(m.value("doorman_upstream_queue_length", {{"upstream", "app"}}), 1);
+  EXPECT_EQ(m.value("doorman_upstream_workers",
+                    {{"upstream", "app"}, {"server", gunicorn_.address()}, {"state", "busy"}}),
+            1);
+  EXPECT_EQ(m.value("doorman_connections", {{"state", "idle"}}), 1);
+  EXPECT_EQ(m.value("doorman_connections", {{"state", "waiting"}}), 2);
+  EXPECT_EQ(
+      m.value("doorman_upstream_errors_total", {{"upstream", "fault"}, {"kind", "bad_response"}}),
+      1);
+  EXPECT_EQ(m.value("doorman_upstream_errors_total", {{"upstream", "fault"}, {"kind", "timeout"}}),
+            1);
+  EXPECT_EQ(m.value("doorman_upstream_errors_total", {{"upstream", "dead"}, {"kind", "connect"}}),
+            1);
+  EXPECT_EQ(
+      m.value("doorman_upstream_errors_total", {{"upstream", "dead"}, {"kind", "unavailable"}}), 1);
+  EXPECT_EQ(m.value("doorman_upstream_errors_total", {{"upstream", "app"}, {"kind", "connect"}}),
+            0);
+  EXPECT_EQ(m.value("doorman_requests_total", {{"route", "/f/"}, {"status_class", "5xx"}}), 2);
+  EXPECT_EQ(m.value("doorman_requests_total", {{"route", "/dead/"}, {"status_class", "5xx"}}), 1);
+  EXPECT_EQ(m.value("doorman_spills_total"), 1);
+
+  auto first = busy.readResponse(milliseconds(10000));
+  ASSERT_TRUE(first);
+  EXPECT_EQ(first->status, 200);
+  auto second = queued.readResponse(milliseconds(10000));
+  ASSERT_TRUE(second);
+  EXPECT_EQ(second->status, 200);
 }
 
 /// The parser really checks: a broken exposition is refused (so the test above can fail).

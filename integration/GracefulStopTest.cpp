@@ -107,6 +107,26 @@ TEST_F(GracefulStopTest, SigintAlsoFinishesQueuedRequests) {
   EXPECT_NE(doorman.log().find("SIGINT: stopping gracefully"), std::string::npos) << doorman.log();
 }
 
+/// A request that outlasts timeouts.drain is cut when it passes: doorman exits 0 then,
+/// not after the request, and says so.
+TEST_F(GracefulStopTest, DrainTimeoutClosesWhatIsLeft) {
+  DoormanConfig config = DoormanConfig::forBackend(gunicorn_.address(), 2);
+  config.timeouts = "{ header: 10s, body_idle: 30s, send_idle: 60s, keepalive: 75s, drain: 1s }";
+  DoormanProcess doorman(dir_, config);
+  HttpClient busy(doorman.address());
+  ASSERT_TRUE(busy.send(httpGet("/sleep?ms=8000")));
+  ASSERT_TRUE(waitUntil([&] { return gunicorn_.stats().inflight == 1; }, milliseconds(5000)));
+  doorman.expectExit();
+  ASSERT_EQ(::kill(doorman.pid(), SIGTERM), 0);
+  auto status = doorman.process().waitForExit(milliseconds(6000));
+  ASSERT_TRUE(status) << "doorman waited past timeouts.drain\n" << doorman.log();
+  EXPECT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) == 0) << describeStatus(*status);
+  EXPECT_NE(doorman.log().find("timeouts.drain passed with 1 connections still open"),
+            std::string::npos)
+      << doorman.log();
+  EXPECT_TRUE(busy.waitForClose(milliseconds(2000)));
+}
+
 /// SIGQUIT stops at once, without draining: the 5 s request is cut, doorman exits 0.
 TEST_F(GracefulStopTest, SigquitStopsAtOnce) {
   DoormanProcess doorman(dir_, DoormanConfig::forBackend(gunicorn_.address(), 2));
