@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sys/sendfile.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -19,6 +20,18 @@ struct WriteRequest {
   uv_write_t write{};
   std::shared_ptr<BodySender*> sender;
 };
+
+/// libuv reports an error condition on a polled descriptor (EPOLLERR) as UV_EBADF; the
+/// socket's pending error says what it was (a client's reset: ECONNRESET or EPIPE).
+int pollError(int fd, int status) {
+  int error = 0;
+  socklen_t len = sizeof error;
+  if (status == UV_EBADF && ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &len) == 0 &&
+      error != 0) {
+    return uv_translate_sys_error(error);
+  }
+  return status;
+}
 
 }  // namespace
 
@@ -219,7 +232,7 @@ void BodySender::waitWritable(int fd) {
       return;
     }
     if (status < 0) {
-      self->finish(status);
+      self->finish(pollError(p->fd, status));
       return;
     }
     self->sendFile();

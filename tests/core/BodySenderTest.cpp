@@ -3,7 +3,9 @@
 // file ends the send with UV_EIO.
 #include "doorman/core/BodySender.hpp"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -134,6 +136,53 @@ TEST_F(BodySenderTest, ATruncatedFileEndsTheSendWithAnError) {
   sender.start(uv::asStream(pipe_.get()), "H", body, done);
   runAndRead(done);
   EXPECT_EQ(done.status, UV_EIO);
+}
+
+/// A TCP client that resets while the sender waits for room: the error is the reset (or
+/// the broken pipe it causes), not the UV_EBADF libuv's poll reports for EPOLLERR.
+TEST(BodySenderTcpTest, AResetWhileWaitingIsReportedAsAReset) {
+  int listener = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(::listen(listener, 1), 0);
+  socklen_t len = sizeof addr;
+  ASSERT_EQ(::getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  int client = ::socket(AF_INET, SOCK_STREAM, 0);
+  int small = 4096;
+  ::setsockopt(client, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+  ASSERT_EQ(::connect(client, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  int server = ::accept(listener, nullptr, nullptr);
+  ::close(listener);
+  ASSERT_GE(server, 0);
+
+  uv::Loop loop;
+  int rc = 0;
+  auto tcp = uv::makeHandle<uv_tcp_t>(loop.raw(), rc, uv_tcp_init);
+  ASSERT_EQ(rc, 0);
+  ASSERT_EQ(uv_tcp_open(tcp.get(), server), 0);
+  std::string fileContent = pattern(16 << 20, 5);
+  FilePtr file = fileWith(fileContent);
+  Body body;
+  body.appendFile(file, 0, fileContent.size());
+  BodySender sender(loop.raw());
+  Done done;
+  sender.start(uv::asStream(tcp.get()), "H", body, done);
+  for (int i = 0; i < 50; ++i) {
+    uv_run(loop.raw(), UV_RUN_NOWAIT);
+  }
+  ASSERT_EQ(done.calls, 0) << "the client reads nothing: the sender waits";
+  linger reset{1, 0};
+  ::setsockopt(client, SOL_SOCKET, SO_LINGER, &reset, sizeof reset);
+  ::close(client);
+  for (int i = 0; i < 100000 && done.calls == 0; ++i) {
+    uv_run(loop.raw(), UV_RUN_NOWAIT);
+  }
+  ASSERT_EQ(done.calls, 1);
+  EXPECT_TRUE(done.status == UV_ECONNRESET || done.status == UV_EPIPE) << uv_strerror(done.status);
+  tcp.reset();
+  uv_run(loop.raw(), UV_RUN_NOWAIT);
 }
 
 TEST_F(BodySenderTest, CancelMeansNoCallback) {
