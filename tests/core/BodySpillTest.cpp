@@ -129,6 +129,7 @@ TEST_F(BodySpill, UnflushedBytesAreBoundedByPrepare) {
     ASSERT_TRUE(body.append(pattern(granted)));
     total += granted;
   }
+  EXPECT_EQ(body.size(), 64 * 1024 + 1 + total) << "every granted byte was taken";
   EXPECT_LE(body.unflushed(), Body::kMaxUnflushed);
   EXPECT_LE(memory_.used(), Body::kMaxUnflushed + Body::kBlockSize);
   EXPECT_TRUE(body.writing()) << "a write is in flight, so the receiver will be woken";
@@ -203,6 +204,7 @@ TEST_F(BodySpill, DiskBudgetShortHoldsARequestBodyBack) {
     uv_run(loop_.raw(), UV_RUN_NOWAIT);
   }
   runUntil([&] { return !body.writing(); });
+  EXPECT_EQ(body.size(), appended) << "every granted byte was taken";
   EXPECT_FALSE(body.failed()) << "held back, not failed";
   EXPECT_EQ(body.prepare(16 * 1024), 0u);
   EXPECT_FALSE(body.writing()) << "nothing in flight: the owner must poll";
