@@ -96,7 +96,7 @@ asan: deps
 clang-build: deps
 	$(call banner,clang-14 build (warnings are errors))
 	cmake --preset clang
-	cmake --build --preset clang
+	cmake --build --preset clang -- -k 0  # every error in one run
 
 # The fuzz preset builds only the fuzz targets (clang-14, -fsanitize=fuzzer-no-link,
 # address,undefined); scripts/run-fuzz runs each one for FUZZ_SECONDS and prints its
