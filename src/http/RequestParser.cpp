@@ -109,10 +109,10 @@ struct RequestParserCallbacks {
 
   static int onHeaderField(llhttp_t* p, const char* at, size_t len) {
     auto& s = self(p);
-    if (s.headDone_) {
-      return s.countTrailer(len);
+    if (s.headDone_ && s.countTrailer(len) != 0) {
+      return HPE_USER;
     }
-    s.field_.append(at, len);
+    s.field_.append(at, len);  // a trailer's too: checked, then dropped
     return 0;
   }
 
@@ -121,6 +121,11 @@ struct RequestParserCallbacks {
     if (s.headDone_) {
       if (++s.trailerCount_ > s.limits_.headerCount) {
         return s.fail(431, "too many trailer fields");
+      }
+      // Trailers are dropped, but a trailer section two parsers could read differently
+      // is refused like a bad header (RFC 9112 7.1.2: field lines as in the head).
+      if (!syntax::isToken(s.field_)) {
+        return s.fail(400, "invalid trailer field name");
       }
       return 0;
     }
@@ -136,8 +141,8 @@ struct RequestParserCallbacks {
 
   static int onHeaderValue(llhttp_t* p, const char* at, size_t len) {
     auto& s = self(p);
-    if (s.headDone_) {
-      return s.countTrailer(len);
+    if (s.headDone_ && s.countTrailer(len) != 0) {
+      return HPE_USER;
     }
     s.value_.append(at, len);
     return 0;
@@ -145,12 +150,15 @@ struct RequestParserCallbacks {
 
   static int onHeaderValueComplete(llhttp_t* p) {
     auto& s = self(p);
-    if (s.headDone_) {
-      return 0;  // trailers are dropped (doorman forwards a Content-Length body)
-    }
     const auto value = syntax::trimOws(s.value_);
     if (!syntax::isFieldValue(value)) {
-      return s.fail(400, "invalid character in header field value");
+      return s.fail(400, s.headDone_ ? "invalid character in trailer field value"
+                                     : "invalid character in header field value");
+    }
+    if (s.headDone_) {
+      s.field_.clear();  // trailers are dropped (doorman forwards a Content-Length body)
+      s.value_.clear();
+      return 0;
     }
     if (value.size() == s.value_.size()) {
       s.request_.headers.add(std::exchange(s.field_, {}), std::exchange(s.value_, {}));

@@ -23,19 +23,21 @@ struct ResponseParserCallbacks {
 
   static int onHeaderField(llhttp_t* p, const char* at, size_t len) {
     auto& s = self(p);
-    if (!s.headDone_) {
-      s.field_.append(at, len);
+    if (s.headDone_ && s.countTrailer(len) != 0) {
+      return HPE_USER;
     }
-    return 0;  // trailers are dropped
+    s.field_.append(at, len);  // a trailer's too: checked, then dropped
+    return 0;
   }
 
   static int onHeaderFieldComplete(llhttp_t* p) {
     auto& s = self(p);
+    if (!syntax::isToken(s.field_)) {
+      return s.fail(s.headDone_ ? "invalid trailer field name in upstream response"
+                                : "invalid header field name in upstream response");
+    }
     if (s.headDone_) {
       return 0;
-    }
-    if (!syntax::isToken(s.field_)) {
-      return s.fail("invalid header field name in upstream response");
     }
     if (s.response_.headers.size() >= s.limits_.headerCount) {
       return s.fail("too many header fields in upstream response");
@@ -45,22 +47,26 @@ struct ResponseParserCallbacks {
 
   static int onHeaderValue(llhttp_t* p, const char* at, size_t len) {
     auto& s = self(p);
-    if (!s.headDone_) {
-      s.value_.append(at, len);
+    if (s.headDone_ && s.countTrailer(len) != 0) {
+      return HPE_USER;
     }
+    s.value_.append(at, len);
     return 0;
   }
 
   static int onHeaderValueComplete(llhttp_t* p) {
     auto& s = self(p);
-    if (s.headDone_) {
-      return 0;
-    }
     // llhttp hands an obs-fold continuation over as more value bytes: it ends up as
     // SP-joined text, which is what RFC 9112 5.2 allows a proxy to do.
     const auto value = syntax::trimOws(s.value_);
     if (!syntax::isFieldValue(value)) {
-      return s.fail("invalid character in upstream response header value");
+      return s.fail(s.headDone_ ? "invalid character in upstream response trailer value"
+                                : "invalid character in upstream response header value");
+    }
+    if (s.headDone_) {
+      s.field_.clear();  // trailers are dropped
+      s.value_.clear();
+      return 0;
     }
     if (value.size() == s.value_.size()) {
       s.response_.headers.add(std::exchange(s.field_, {}), std::exchange(s.value_, {}));
@@ -187,6 +193,7 @@ void ResponseParser::resetMessage() {
   field_.clear();
   value_.clear();
   headBytes_ = 0;
+  trailerBytes_ = 0;
   headDone_ = false;
   interim_ = false;
   chunkedBody_ = false;
@@ -201,6 +208,14 @@ int ResponseParser::failTooLarge(std::string reason) {
     tooLarge_ = true;
   }
   return fail(std::move(reason));
+}
+
+int ResponseParser::countTrailer(size_t len) {
+  trailerBytes_ += len;
+  if (trailerBytes_ > limits_.headerBytes) {
+    return fail("trailer section of upstream response too large");
+  }
+  return 0;
 }
 
 int ResponseParser::fail(std::string reason) {

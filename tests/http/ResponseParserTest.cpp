@@ -126,6 +126,18 @@ TEST(HttpResponseParser, DechunksAChunkedBodyAndDropsTrailers) {
   EXPECT_EQ(out.response, "1.1 200 [OK] keep-alive\nTransfer-Encoding: chunked\nbody[wikipedia]\n");
 }
 
+TEST(HttpResponseParser, MalformedTrailerFieldsAreErrors) {
+  const std::string head = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1\r\nx\r\n0\r\n";
+  for (const std::string& trailer :
+       std::vector<std::string>{"X-Bad Name: y\r\n\r\n",
+                                "X-Ok: a\x01"
+                                "b\r\n\r\n",
+                                "X-Big: " + std::string(128 * 1024, 'v') + "\r\n\r\n"}) {
+    const auto out = parseAll(head + trailer);
+    EXPECT_EQ(out.event, Event::Error) << trailer.substr(0, 20);
+  }
+}
+
 TEST(HttpResponseParser, CompletesACloseDelimitedBodyAtEofWithoutKeepAlive) {
   const auto out = parseAll("HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n\r\nabc", false, true);
   ASSERT_EQ(out.event, Event::MessageComplete) << out.error;

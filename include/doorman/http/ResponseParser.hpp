@@ -70,6 +70,7 @@ class ResponseParser {
   friend struct ResponseParserCallbacks;
   int fail(std::string reason);
   int failTooLarge(std::string reason);
+  int countTrailer(size_t len);  ///< bounds the trailer section by headerBytes
   int onHeadersComplete();
   int validateFraming();
   void resetMessage();
@@ -86,6 +87,7 @@ class ResponseParser {
   bool anyBytes_ = false;
   bool complete_ = false;
   size_t headBytes_ = 0;
+  size_t trailerBytes_ = 0;
   std::string errorReason_;
   bool tooLarge_ = false;
 
