@@ -4,6 +4,8 @@
 // upstream: "app" 127.0.0.1:PORT"). Each kind of event is provoked for real and its line
 // parsed; levels filter; the file is reopened on SIGUSR1.
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
 
@@ -70,6 +72,14 @@ std::vector<std::string> readLines(const std::string& path) {
     lines.push_back(line);
   }
   return lines;
+}
+
+/// "127.0.0.1:PORT" of the client's end of a connection.
+std::string localAddress(int fd) {
+  sockaddr_in addr{};
+  socklen_t len = sizeof addr;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  return "127.0.0.1:" + std::to_string(ntohs(addr.sin_port));
 }
 
 /// Closes the client's socket with an RST instead of a FIN.
@@ -160,7 +170,8 @@ TEST_F(ErrorLogTest, EachEventIsOneLineWithIdsAndWhatDoormanWasDoing) {
   EXPECT_EQ(refused[0].requestLine, "GET /dead/x HTTP/1.1");
   EXPECT_EQ(refused[0].upstream, "dead");
   EXPECT_EQ(refused[0].server, deadAddress_);
-  EXPECT_EQ(refused[0].client, "127.0.0.1") << refused[0].raw;
+  EXPECT_TRUE(std::regex_match(refused[0].client, std::regex(R"(127\.0\.0\.1:\d+)")))
+      << refused[0].raw;
   EXPECT_EQ(refused[1].level, "warn") << refused[1].raw;
   EXPECT_EQ(refused[1].doing, "waiting in queue for a worker") << refused[1].raw;
   EXPECT_NE(refused[1].message.find("answering 503"), std::string::npos) << refused[1].raw;
@@ -190,8 +201,10 @@ TEST_F(ErrorLogTest, EachEventIsOneLineWithIdsAndWhatDoormanWasDoing) {
   conns.insert(garbage[0].conn);
 
   // The client stops sending its body: 408, one info line, no upstream involved.
+  std::string bodyClient;
   {
     HttpClient client(doorman.address());
+    bodyClient = localAddress(client.fd());
     ASSERT_TRUE(
         client.send("POST /body HTTP/1.1\r\nHost: x\r\nX-Request-ID: rid-body\r\nContent-Length: "
                     "10\r\n\r\nab"));
@@ -205,6 +218,7 @@ TEST_F(ErrorLogTest, EachEventIsOneLineWithIdsAndWhatDoormanWasDoing) {
   EXPECT_EQ(body[0].doing, "reading client request body") << body[0].raw;
   EXPECT_EQ(body[0].message, "client timed out (timeouts.body_idle 1000 ms); answering 408");
   EXPECT_EQ(body[0].requestLine, "POST /body HTTP/1.1");
+  EXPECT_EQ(body[0].client, bodyClient) << body[0].raw;
   EXPECT_EQ(body[0].upstream, "");
   conns.insert(body[0].conn);
 

@@ -2,6 +2,8 @@
 // machine, and from the upstream connection's while its request is at an upstream) and
 // who it is, in nginx's shape: "... while reading response header from upstream, client:
 // 127.0.0.1:5555, conn: 17, request: 5f0c... "GET /x HTTP/1.1", upstream: "app" ...".
+#include <netinet/in.h>
+
 #include <algorithm>
 #include <cstdarg>
 
@@ -61,8 +63,26 @@ const http::Request* ClientConnection::loggedRequest() const noexcept {
 }
 
 void ClientConnection::describe(std::string& out) const {
-  core::Log::append(out, ", client: %s, conn: %llu, request: %s", peer_.c_str(),
-                    static_cast<unsigned long long>(id_),
+  // The client's port is looked up only for a line that is written (peer_ has none: it
+  // is what X-Forwarded-For carries).
+  sockaddr_storage ss{};
+  int len = sizeof ss;
+  int port = -1;
+  if (tcp_ && uv_tcp_getpeername(tcp_.get(), reinterpret_cast<sockaddr*>(&ss), &len) == 0) {
+    if (ss.ss_family == AF_INET) {
+      port = ntohs(reinterpret_cast<const sockaddr_in*>(&ss)->sin_port);
+    } else if (ss.ss_family == AF_INET6) {
+      port = ntohs(reinterpret_cast<const sockaddr_in6*>(&ss)->sin6_port);
+    }
+  }
+  const bool v6 = peer_.find(':') != std::string::npos;
+  if (port < 0) {
+    core::Log::append(out, ", client: %s", peer_.c_str());
+  } else {
+    core::Log::append(out, ", client: %s%s%s:%d", v6 ? "[" : "", peer_.c_str(), v6 ? "]" : "",
+                      port);
+  }
+  core::Log::append(out, ", conn: %llu, request: %s", static_cast<unsigned long long>(id_),
                     requestId_.empty() ? "-" : requestId_.c_str());
   if (const http::Request* r = loggedRequest()) {
     int targetLength = static_cast<int>(std::min<size_t>(r->target.size(), kMaxLoggedTarget));
