@@ -65,6 +65,8 @@ class HttpClient {
   size_t pull(size_t max, milliseconds timeout);
   /// Bytes received so far that no readResponse() consumed yet.
   size_t buffered() const { return buffer_.size() - consumed_; }
+  /// Those bytes themselves (valid until the next read).
+  std::string_view received() const { return std::string_view(buffer_).substr(consumed_); }
 
   /// Reads and discards until the peer closes (true) or the timeout passes (false).
   /// A reset counts as closed.

@@ -19,6 +19,7 @@ constexpr uint64_t kMaxFileBytesPerTurn = 4u << 20;
 struct WriteRequest {
   uv_write_t write{};
   std::shared_ptr<BodySender*> sender;
+  uint64_t generation = 0;  ///< the start() this write belongs to
 };
 
 /// libuv reports an error condition on a polled descriptor (EPOLLERR) as UV_EBADF; the
@@ -42,6 +43,7 @@ struct BodySender::Poller {
   uv_poll_t poll{};
   int fd = -1;
   std::shared_ptr<BodySender*> sender;
+  uint64_t generation = 0;  ///< the start() that armed it
 
   static void close(Poller* p) {
     p->sender.reset();
@@ -53,7 +55,21 @@ struct BodySender::Poller {
   }
 };
 
-BodySender::~BodySender() { cancel(); }
+BodySender::~BodySender() {
+  cancel();
+  if (alive_) {
+    *alive_ = nullptr;  // callbacks still queued in libuv find nobody
+  }
+}
+
+BodySender* BodySender::current(const std::shared_ptr<BodySender*>& token,
+                                uint64_t generation) noexcept {
+  BodySender* self = token ? *token : nullptr;
+  if (self == nullptr || self->generation_ != generation || !self->active_) {
+    return nullptr;  // gone, or a callback of a send that was cancelled or restarted
+  }
+  return self;
+}
 
 void BodySender::start(uv_stream_t* stream, std::string_view head, const Body& body,
                        BodySenderListener& listener) {
@@ -67,15 +83,14 @@ void BodySender::start(uv_stream_t* stream, std::string_view head, const Body& b
   headDone_ = head.empty();
   handed_ = 0;
   active_ = true;
-  alive_ = std::make_shared<BodySender*>(this);
+  if (!alive_) {
+    alive_ = std::make_shared<BodySender*>(this);  // once per sender, not per send
+  }
   step();
 }
 
 void BodySender::cancel() noexcept {
-  if (alive_) {
-    *alive_ = nullptr;
-    alive_.reset();
-  }
+  ++generation_;  // whatever is still queued belongs to an older send now
   if (poller_ != nullptr) {
     Poller::close(poller_);
     poller_ = nullptr;
@@ -125,10 +140,11 @@ bool BodySender::writeMemory() {
   }
   auto* req = new WriteRequest{};
   req->sender = alive_;
+  req->generation = generation_;
   int rc = uv_write(&req->write, stream_, bufs.data(), static_cast<unsigned>(bufs.size()),
                     [](uv_write_t* w, int status) {
                       auto* request = reinterpret_cast<WriteRequest*>(w);
-                      BodySender* self = *request->sender;
+                      BodySender* self = current(request->sender, request->generation);
                       delete request;
                       if (self != nullptr) {
                         self->onWritten(status);
@@ -224,10 +240,11 @@ void BodySender::waitWritable(int fd) {
     poller_ = p;
   }
   poller_->sender = alive_;
+  poller_->generation = generation_;
   int rc = uv_poll_start(&poller_->poll, UV_WRITABLE, [](uv_poll_t* h, int status, int) {
     auto* p = static_cast<Poller*>(h->data);
     uv_poll_stop(h);
-    BodySender* self = p->sender ? *p->sender : nullptr;
+    BodySender* self = current(p->sender, p->generation);
     if (self == nullptr) {
       return;
     }

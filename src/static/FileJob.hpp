@@ -52,7 +52,7 @@ void appendCacheKeySuffix(std::string& out, bool trailingSlash, const CodingPref
 enum class Stage {
   Answer,  ///< the answer is known already; the pool trip only defers it
   Lookup,  ///< worker: find and open the file
-  Read,    ///< worker: read the planned bytes and close the file
+  Read,    ///< worker: read the whole file for the small-file cache and close it
 };
 
 struct Job {
@@ -72,14 +72,13 @@ struct Job {
   LookupOutput lookupOut;  ///< worker writes
 
   int fd = -1;  ///< the open file between Lookup and Read (worker closes it in Read)
-  std::vector<BodyPart> parts;  ///< worker reads: the planned body
+  std::vector<BodyPart> parts;  ///< worker reads: what Read reads (the whole file)
   std::string tail;
 
-  std::string cacheKey;    ///< empty: the cache is off
-  bool fillCache = false;  ///< Read reads the whole file for the cache; the body is cut from it
+  std::string cacheKey;  ///< empty: the cache is off
   FileFacts facts;
   FileIdentity identity;
-  std::vector<BodyPart> planParts;  ///< with fillCache: the response body to cut
+  std::vector<BodyPart> planParts;  ///< Read: the response body to cut from the whole file
   std::string planTail;
   std::string data;       ///< worker writes: the bytes read
   int readError = 0;      ///< worker writes

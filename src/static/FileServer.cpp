@@ -3,8 +3,12 @@
 //
 //   serve()  --queue-->  [pool] Lookup: realpath, open, fstat
 //            <--after--  [loop] plan: 200/206/304/416/301/404... (FileResponse.cpp)
-//            --queue-->  [pool] Read: pread the planned bytes, close     (only if a body)
-//            <--after--  [loop] move the bytes into a budgeted Body, answer the sink
+//     a file the small-file cache takes (static_cache.max_file):
+//            --queue-->  [pool] Read: pread the whole file, close
+//            <--after--  [loop] store it in the cache, cut the body, answer the sink
+//     any other file: answer at once with a Body of pieces of the open descriptor
+//            (core::Body::appendFile); the connection sends them with sendfile(2), and
+//            the last owner of the descriptor closes it.
 //
 // Answers known without the disk (405, 400, 404 for a bad path) take an empty trip
 // through the pool too, so the sink is never called from inside serve().
@@ -22,6 +26,8 @@
 #include <exception>
 
 #include "FileJob.hpp"
+#include "doorman/core/Body.hpp"
+#include "doorman/core/FileHandle.hpp"
 #include "doorman/core/Log.hpp"
 #include "doorman/http/Serializer.hpp"
 #include "doorman/static/MimeTypes.hpp"
@@ -137,26 +143,34 @@ bool setBody(Job& job, std::string_view bytes) {
   return true;
 }
 
-/// Reads just the planned bytes (no cache).
-void readPlanned(std::unique_ptr<Job> job, detail::FilePlan plan) {
+/// Answers with the planned parts as pieces of the open file (no cache): nothing is read
+/// into memory; the connection sends them with sendfile(2). The response owns the
+/// descriptor from here on, so it serves the file that was opened and measured even if
+/// the path is replaced meanwhile; a file that shrinks ends the send early and the
+/// connection is closed (core::BodySender), never a short body under a full length.
+void answerWithFile(std::unique_ptr<Job> job, detail::FilePlan plan) {
   if (!plan.hasBody()) {
     job->closeFile();
     deliver(*job);
     return;
   }
-  // Reserve the body's blocks before reading, so a refused budget costs no I/O.
-  const uint64_t bodySize = plan.bodySize();
-  if (!job->reserve(bodySize)) {
-    job->closeFile();
-    STATIC_LOG(Warn, *job, "memory budget refused %llu bytes for %s; answering 503",
-               static_cast<unsigned long long>(bodySize), job->rawPath.c_str());
+  auto file = std::make_shared<core::FileHandle>(job->fd);
+  job->fd = -1;
+  core::Body body(job->shared->budget);
+  bool ok = true;
+  for (const detail::BodyPart& part : plan.parts) {
+    ok = ok && body.append(part.head);  // multipart part headers: a few dozen bytes each
+    body.appendFile(file, part.offset, part.length);
+  }
+  ok = ok && body.append(plan.tail);
+  if (!ok) {
+    STATIC_LOG(Warn, *job, "memory budget refused the multipart headers for %s; answering 503",
+               job->rawPath.c_str());
     answerError(*job, 503);
     return;
   }
-  job->stage = Stage::Read;
-  job->parts = std::move(plan.parts);
-  job->tail = std::move(plan.tail);
-  queue(std::move(job));
+  job->response.body = std::move(body);
+  deliver(*job);
 }
 
 /// The cache path of a found file (small enough, cache on): answer from the cached copy
@@ -166,18 +180,22 @@ void readCacheable(std::unique_ptr<Job> job, detail::FilePlan plan) {
   std::shared_ptr<const CachedFile> cached = shared.cache.peek(job->cacheKey);
   if (cached && cached->identity == job->identity) {
     shared.cache.confirm(job->cacheKey, shared.loop->nowMs());
-    job->closeFile();
-    if (setBody(*job, detail::assembleBody(plan.parts, plan.tail, cached->body))) {
+    core::Body body(shared.budget);
+    if (body.append(detail::assembleBody(plan.parts, plan.tail, cached->body))) {
+      job->closeFile();
+      job->response.body = std::move(body);
       deliver(*job);
+      return;
     }
+    // The memory budget is short: the open file serves as well.
+    answerWithFile(std::move(job), std::move(plan));
     return;
   }
   if (!job->reserve(job->identity.size)) {
-    // Too tight for the whole file: serve just what was asked, uncached.
-    readPlanned(std::move(job), std::move(plan));
+    // Too tight for the whole file: serve just what was asked from the file, uncached.
+    answerWithFile(std::move(job), std::move(plan));
     return;
   }
-  job->fillCache = true;
   job->planParts = std::move(plan.parts);
   job->planTail = std::move(plan.tail);
   job->parts.clear();
@@ -202,7 +220,7 @@ void afterLookupFile(std::unique_ptr<Job> job) {
     readCacheable(std::move(job), std::move(plan));
     return;
   }
-  readPlanned(std::move(job), std::move(plan));
+  answerWithFile(std::move(job), std::move(plan));
 }
 
 void afterLookup(std::unique_ptr<Job> job) {
@@ -239,24 +257,16 @@ void afterRead(Job& job) {
   if (job.readError != 0) {
     STATIC_LOG(Warn, job, "read %s: %s; answering 500", job.rawPath.c_str(),
                std::strerror(job.readError));
-    if (job.fillCache) {
-      job.shared->cache.erase(job.cacheKey);
-    }
+    job.shared->cache.erase(job.cacheKey);
     answerError(job, 500);
     return;
   }
-  // The reservation was just returned, so on a single thread these blocks fit again.
-  if (job.fillCache) {
-    std::shared_ptr<const CachedFile> cached =
-        detail::buildCachedFile(job.facts, job.policy, std::move(job.data), job.identity);
-    job.shared->cache.store(job.cacheKey, cached, job.shared->loop->nowMs());
-    if (setBody(job, detail::assembleBody(job.planParts, job.planTail, cached->body))) {
-      deliver(job);
-    }
-    return;
-  }
-  if (setBody(job, job.data)) {
-    std::string().swap(job.data);
+  // Only cache fills are read. The reservation was just returned, so on a
+  // single thread these blocks fit again.
+  std::shared_ptr<const CachedFile> cached =
+      detail::buildCachedFile(job.facts, job.policy, std::move(job.data), job.identity);
+  job.shared->cache.store(job.cacheKey, cached, job.shared->loop->nowMs());
+  if (setBody(job, detail::assembleBody(job.planParts, job.planTail, cached->body))) {
     deliver(job);
   }
 }

@@ -201,5 +201,47 @@ TEST_F(BodySenderTest, CancelMeansNoCallback) {
   EXPECT_FALSE(sender.active());
 }
 
+TEST_F(BodySenderTest, ARestartAfterACancelledSendIgnoresItsLateCallbacks) {
+  // The first send leaves a uv_write queued (the reader is not reading) and is
+  // cancelled; that write completes during the second send, whose callbacks alone count.
+  std::string big = pattern(8 << 20, 5);
+  Body first;  // stays alive: libuv still holds its queued buffers
+  ASSERT_TRUE(first.append(big));
+  std::string fileContent = pattern(300000, 6);
+  FilePtr file = fileWith(fileContent);
+  Body second;
+  ASSERT_TRUE(second.append("[mem]"));
+  second.appendFile(file, 0, fileContent.size());
+  BodySender sender(loop_.raw());
+  Done firstDone;
+  sender.start(uv::asStream(pipe_.get()), "A", first, firstDone);
+  for (int i = 0; i < 20; ++i) {
+    uv_run(loop_.raw(), UV_RUN_NOWAIT);
+  }
+  ASSERT_TRUE(sender.active()) << "the socket is full: the first send is still going";
+  sender.cancel();
+  Done secondDone;
+  sender.start(uv::asStream(pipe_.get()), "B", second, secondDone);
+  std::string got = runAndRead(secondDone);
+  EXPECT_EQ(firstDone.calls, 0);
+  EXPECT_EQ(secondDone.calls, 1);
+  ASSERT_EQ(secondDone.status, 0);
+  std::string expected = "B[mem]" + fileContent;
+  ASSERT_GE(got.size(), expected.size());
+  EXPECT_TRUE(got.compare(got.size() - expected.size(), expected.size(), expected) == 0)
+      << "the second send's bytes, in order, after what the first had queued";
+  EXPECT_EQ(got[0], 'A');
+  EXPECT_EQ(sender.handed(), expected.size());
+
+  // And a third send after a completed one.
+  Body third;
+  ASSERT_TRUE(third.append("[again]"));
+  Done thirdDone;
+  sender.start(uv::asStream(pipe_.get()), "C", third, thirdDone);
+  EXPECT_EQ(runAndRead(thirdDone), "C[again]");
+  EXPECT_EQ(thirdDone.calls, 1);
+  EXPECT_EQ(secondDone.calls, 1);
+}
+
 }  // namespace
 }  // namespace doorman::core

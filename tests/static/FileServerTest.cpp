@@ -290,14 +290,77 @@ TEST_F(StaticFileServer, BodiesAreChargedToTheMemoryBudget) {
   EXPECT_EQ(budget.used(), 0u);
 }
 
-TEST_F(StaticFileServer, ARefusedBudgetGives503) {
+TEST_F(StaticFileServer, ARefusedBudgetServesTheCacheableFileFromTheOpenFile) {
   core::MemoryBudget budget(32 * 1024);
   budget_ = &budget;
-  Answer a = get("/static/big.bin");
-  EXPECT_EQ(a.status, 503);
-  EXPECT_EQ(budget.used(), 0u);
+  RecordingSink sink;
+  http::Request req = request("/static/big.bin");
+  StaticTicketPtr ticket = files().serve(route_, req, sink);
+  runLoop();
+  ASSERT_TRUE(sink.response);
+  EXPECT_EQ(sink.response->status, 200);
+  EXPECT_EQ(budget.used(), 0u) << "no memory: the body is a piece of the file";
+  ASSERT_EQ(sink.response->body.pieceCount(), 1u);
+  EXPECT_TRUE(sink.response->body.piece(0).isFile());
+  EXPECT_EQ(sink.response->body.toString(), std::string(100 * 1024, 'x'));
   EXPECT_EQ(get("/static/hello.txt").status, 200) << "small files still fit";
-  EXPECT_EQ(get("/static/big.bin", {{"Range", "bytes=0-99"}}).status, 206);
+  EXPECT_EQ(get("/static/big.bin", {{"Range", "bytes=0-99"}}).body, std::string(100, 'x'));
+}
+
+TEST_F(StaticFileServer, FilesTheCacheDoesNotTakeAreFilePiecesNotMemory) {
+  core::MemoryBudget budget(1 << 20);
+  budget_ = &budget;
+  config::StaticCache noCache;
+  noCache.size = 0;
+  files_ = std::make_unique<FileServer>(loop_, budget_, noCache);
+  std::string content;
+  for (int i = 0; i < 300000; ++i) {
+    content.push_back(static_cast<char>('a' + i % 26));
+  }
+  write(root_ / "large.bin", content);
+
+  RecordingSink sink;
+  http::Request req = request("/static/large.bin");
+  StaticTicketPtr ticket = files().serve(route_, req, sink);
+  runLoop();
+  ASSERT_TRUE(sink.response);
+  const core::Body& body = sink.response->body;
+  EXPECT_EQ(sink.response->status, 200);
+  ASSERT_EQ(body.pieceCount(), 1u);
+  EXPECT_TRUE(body.piece(0).isFile());
+  EXPECT_EQ(body.size(), content.size());
+  EXPECT_EQ(budget.used(), 0u);
+  EXPECT_TRUE(body.toString() == content);
+
+  Answer one = get("/static/large.bin", {{"Range", "bytes=1000-1999"}});
+  EXPECT_EQ(one.status, 206);
+  EXPECT_EQ(one.header("Content-Range"), "bytes 1000-1999/300000");
+  EXPECT_TRUE(one.body == content.substr(1000, 1000));
+
+  RecordingSink multiSink;
+  http::Request multi = request("/static/large.bin", "GET", {{"Range", "bytes=0-9,200000-200009"}});
+  StaticTicketPtr multiTicket = files().serve(route_, multi, multiSink);
+  runLoop();
+  ASSERT_TRUE(multiSink.response);
+  EXPECT_EQ(multiSink.response->status, 206);
+  const core::Body& parts = multiSink.response->body;
+  // part head, file piece, part head, file piece, closing delimiter
+  ASSERT_EQ(parts.pieceCount(), 5u);
+  EXPECT_FALSE(parts.piece(0).isFile());
+  EXPECT_TRUE(parts.piece(1).isFile());
+  EXPECT_EQ(parts.piece(1).length, 10u);
+  EXPECT_TRUE(parts.piece(3).isFile());
+  EXPECT_EQ(parts.piece(3).offset, 200000u);
+  std::string text = parts.toString();
+  EXPECT_NE(text.find(content.substr(0, 10)), std::string::npos);
+  EXPECT_NE(text.find("Content-Range: bytes 200000-200009/300000\r\n\r\n" +
+                      content.substr(200000, 10) + "\r\n--"),
+            std::string::npos);
+
+  Answer head = serve(request("/static/large.bin", "HEAD"));
+  EXPECT_EQ(head.status, 200);
+  EXPECT_EQ(head.header("Content-Length"), "300000");
+  EXPECT_EQ(head.body, "");
 }
 
 }  // namespace

@@ -52,6 +52,10 @@ class BodySender {
  private:
   struct Poller;
 
+  /// The sender a callback may still act for: null once the sender died, or when the
+  /// callback belongs to an earlier start() (cancelled or restarted since).
+  static BodySender* current(const std::shared_ptr<BodySender*>& token,
+                             uint64_t generation) noexcept;
   void step();
   bool writeMemory();
   void sendFile();
@@ -69,7 +73,10 @@ class BodySender {
   bool headDone_ = false;
   bool active_ = false;
   uint64_t handed_ = 0;
-  std::shared_ptr<BodySender*> alive_;  ///< cleared on cancel: late callbacks see null
+  /// Made on the first start() and kept: callbacks queued in libuv hold a copy, see null
+  /// after the sender died, and compare `generation_` to know whether they are stale.
+  std::shared_ptr<BodySender*> alive_;
+  uint64_t generation_ = 0;  ///< bumped by cancel() (and so by every start())
   Poller* poller_ = nullptr;
 };
 

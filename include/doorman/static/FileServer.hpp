@@ -13,8 +13,13 @@
 //     try-files routes, where a POST to "/users" belongs to the app.
 //   - On try-files routes every 404 (missing file, directory without index, dotfile,
 //     traversal attempt) is a miss; 400, 403, 5xx stay answers.
-//   - Bodies are read into memory reserved from the budget before the read; a refusal
-//     is 503. Small files are also kept in the small-file cache (serveCached).
+//   - Files the small-file cache takes (static_cache.max_file) are read whole into it
+//     (memory reserved from the budget first) and answered from it (serveCached).
+//     Every other body is pieces of the open file (core::Body::appendFile), sent with
+//     sendfile(2): nothing is copied into memory, and the response serves the file that
+//     was opened even if it is replaced meanwhile. A file that shrinks while being sent
+//     ends the connection early (never a body shorter than its Content-Length).
+//     When the budget cannot hold a cacheable file, it is served from the file too.
 //   - Responses to HEAD carry the GET headers, an explicit Content-Length, no body.
 //   - Destroying the FileServer with requests in flight is safe: they finish on the
 //     pool, call nobody, and return their budget reservations at once.
