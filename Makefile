@@ -6,6 +6,7 @@
 #   make test          dev build + every test, then the same tests under ASan+UBSan
 #   make fuzz          libFuzzer targets, each run for FUZZ_SECONDS
 #   make lint          clang-tidy + cppcheck on src/, warnings are errors
+#   make soak          mixed load for SOAK_SECONDS; doorman's RSS and fds must stay flat
 #   make package       dist/doorman_<version>_<arch>.deb and dist/doorman-<version>-1.<arch>.rpm
 #   make help          all targets
 
@@ -39,10 +40,13 @@ banner = @echo; echo "==> $(1)"
 
 .PHONY: help deps deps-bench deps-fuzz deps-lint build release asan clang-build run test \
 	test-dev test-asan fuzz lint package test-packaging format format-check clean bench \
-	bench-instructions
+	bench-instructions soak
 
 # Arguments for bench/run.py, e.g. BENCH_ARGS="--quick --scenario 1"
 BENCH_ARGS ?=
+# How long `make soak` loads doorman, and further bench/soak.py arguments.
+SOAK_SECONDS ?= 600
+SOAK_ARGS ?=
 
 help:
 	@echo "make deps         install missing Debian packages (build + test groups)"
@@ -63,6 +67,8 @@ help:
 	@echo "make bench        doorman, nginx, HAProxy and h2o side by side (bench/, ~25 min;"
 	@echo "                  BENCH_ARGS=\"--quick\" for a few seconds per case, --scenario N for one)"
 	@echo "make bench-instructions  instructions per request under callgrind (docs/PERFORMANCE.md)"
+	@echo "make soak         mixed load on doorman for SOAK_SECONDS=$(SOAK_SECONDS); fails if its RSS"
+	@echo "                  grows or its fds do not return to baseline (bench/results/soak-<date>.md)"
 	@echo "make clean        remove build/ and dist/"
 
 deps:
@@ -108,7 +114,10 @@ fuzz: deps-fuzz
 	$(call banner,fuzz ($(FUZZ_SECONDS)s per target))
 	scripts/run-fuzz $(FUZZ_SECONDS)
 
-# clang-tidy needs a compile database: the dev preset exports one.
+# clang-tidy needs a compile database: configuring the dev preset exports one (nothing is
+# built). Only src/ translation units are checked (headers of include/ and src/ through
+# them), LINT_JOBS at a time. cppcheck runs even when clang-tidy found something, so one
+# run reports both; either one failing fails the target.
 lint: deps-lint
 	$(call banner,lint: clang-tidy)
 	cmake --preset dev >/dev/null
@@ -118,11 +127,11 @@ lint: deps-lint
 		| grep -v -E '^(Suppressed [0-9]+ warnings|Use -header-filter|[0-9]+ warnings? generated)' \
 		|| true; \
 	if [[ $$rc -ne 0 ]]; then echo "clang-tidy: findings above (build/dev/clang-tidy.log)"; fi; \
-	exit $$rc
-	$(call banner,lint: cppcheck)
+	echo; echo "==> lint: cppcheck"; \
 	cppcheck --quiet --error-exitcode=1 --std=c++20 --language=c++ --inline-suppr \
-		--enable=warning,performance,portability \
-		-I include -I src src
+		--enable=warning,performance,portability -j $(LINT_JOBS) \
+		-I include -I src src || rc=1; \
+	exit $$rc
 
 run: release
 	$(call banner,demo)
@@ -182,6 +191,15 @@ bench-instructions: deps deps-bench
 	cmake --preset release
 	cmake --build --preset release --target doorman
 	/usr/bin/python3 bench/instructions.py $(BENCH_ARGS)
+
+# Not part of `make test` either: a bounded mixed load (bench/soak.py) on the release
+# binary while doorman's RSS and descriptors are sampled; both must stay flat.
+soak: deps
+	$(call banner,release build of doorman)
+	cmake --preset release
+	cmake --build --preset release --target doorman
+	$(call banner,soak ($(SOAK_SECONDS)s))
+	/usr/bin/python3 bench/soak.py --seconds $(SOAK_SECONDS) $(SOAK_ARGS)
 
 clean:
 	rm -rf build dist
