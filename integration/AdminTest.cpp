@@ -148,6 +148,10 @@ TEST_F(AdminTest, MetricsParseAndCountTheRequestsSent) {
   EXPECT_EQ(m.value("doorman_upstream_workers",
                     {{"upstream", "app"}, {"server", gunicorn_.address()}, {"state", "busy"}}),
             0);
+  EXPECT_EQ(m.type("doorman_upstream_server_up"), "gauge");
+  EXPECT_EQ(
+      m.value("doorman_upstream_server_up", {{"upstream", "app"}, {"server", gunicorn_.address()}}),
+      1);
   EXPECT_EQ(m.value("doorman_upstream_errors_total", {{"upstream", "app"}, {"kind", "connect"}}),
             0);
   EXPECT_EQ(m.value("doorman_upstream_retries_total", {{"upstream", "app"}}), 0);

@@ -1,6 +1,7 @@
 // Configuration reload on SIGHUP: a good file takes effect without a dropped connection
 // or a failed request (shown under wrk load), a bad, vanished or unreadable file is
-// refused and the running configuration keeps serving, listeners come and go.
+// refused and the running configuration keeps serving, listeners come and go, server host
+// names are resolved off the loop and one that does not resolve refuses the reload.
 
 #include <signal.h>
 #include <sys/stat.h>
@@ -201,6 +202,60 @@ TEST_F(ReloadTest, InFlightRequestsFinishAndListenersFollowTheFile) {
   auto after = fetch(doorman.address(), httpGet("/hello"));
   ASSERT_TRUE(after);
   EXPECT_EQ(after->status, 200);
+}
+
+/// Under wrk load, a reload names the server "localhost:PORT" (resolved on the thread pool,
+/// a new pool), then one naming a host that does not resolve is refused with the
+/// upstream, the server and the resolver's error in the log, and the configuration in
+/// force keeps serving: zero socket errors, zero non-2xx.
+TEST_F(ReloadTest, HostNamesAreResolvedOnReloadAndAnUnresolvableOneIsRefused) {
+  PreforkOptions options{4, 2, 0};
+  options.tcp = true;
+  PreforkBackend backend(dir_, options);  // 127.0.0.1:PORT
+  const std::string port = backend.address().substr(backend.address().rfind(':') + 1);
+  DoormanConfig a = configFor(backend.address(), 4);
+  DoormanProcess doorman(dir_, a);
+
+  ProcessOptions wrk;
+  wrk.name = "wrk";
+  wrk.argv = {"wrk", "-t2", "-c8", "-d5s", "http://" + doorman.address() + "/hello"};
+  wrk.logPath = dir_.file("wrk.log");
+  Process load(std::move(wrk));
+  std::this_thread::sleep_for(milliseconds(500));  // load is flowing before the reload
+
+  DoormanConfig byName = configFor("localhost:" + port, 4);
+  reloadWith(doorman, render(doorman, byName));
+  ASSERT_TRUE(waitForLogCount(doorman, "in force", 1)) << doorman.log();
+  EXPECT_EQ(generation(), 2);
+  std::this_thread::sleep_for(milliseconds(500));
+
+  DoormanConfig unresolvable = byName;
+  unresolvable.upstreams[0].servers.push_back({"no-such-host.invalid:80", 1});
+  reloadWith(doorman, render(doorman, unresolvable));
+  ASSERT_TRUE(waitForLogCount(doorman, "reload refused", 1)) << doorman.log();
+  EXPECT_NE(doorman.log().find("upstream 'app': server no-such-host.invalid:80: cannot resolve "
+                               "'no-such-host.invalid'"),
+            std::string::npos)
+      << doorman.log();
+  EXPECT_EQ(generation(), 2);
+  auto response = fetch(doorman.address(), httpGet("/hello"));
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->status, 200);
+
+  auto status = load.waitForExit(milliseconds(30000));
+  ASSERT_TRUE(status) << "wrk did not finish";
+  const std::string out = load.log();
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(out, m, std::regex(R"((\d+) requests in)"))) << out;
+  EXPECT_GT(std::stol(m[1].str()), 100) << out;
+  EXPECT_EQ(out.find("Socket errors"), std::string::npos) << out;
+  EXPECT_EQ(out.find("Non-2xx"), std::string::npos) << out;
+  auto page = fetch(loopback(adminPort_), httpGet("/status"));
+  ASSERT_TRUE(page);
+  auto doc = parseJson(page->body);
+  ASSERT_TRUE(doc) << page->body;
+  EXPECT_EQ((*doc)["upstreams"]["app"]["servers"].elements().at(0)["address"].str(),
+            "localhost:" + port);
 }
 
 }  // namespace

@@ -10,6 +10,11 @@ own prefork_server.py. Every server runs the same endpoints:
   /sleep?ms=N         sleeps N ms, then a small body
   /status?code=N      answers with status N
   /chunked?bytes=N    N pattern bytes from a generator without Content-Length (chunked)
+  /health             200, or 500 while the file named by TESTAPP_HEALTH_DOWN exists
+
+When TESTAPP_RECORD names a file, every request appends its target ("/path?query") as one
+line when the application starts it (O_APPEND: lines of every worker stay whole and in
+order).
 
 When the environment variable TESTAPP_STATS names a file, every request is counted there
 across all worker processes (fcntl lock on a JSON file):
@@ -184,6 +189,11 @@ def _route(environ, start_response, body):
     if path == "/sleep":
         time.sleep(_int_param(query, "ms", 100) / 1000.0)
         return _text(start_response, "200 OK", b"slept\n")
+    if path == "/health":
+        flag = os.environ.get("TESTAPP_HEALTH_DOWN", "")
+        if flag and os.path.exists(flag):
+            return _text(start_response, "500 Internal Server Error", b"unhealthy\n")
+        return _text(start_response, "200 OK", b"healthy\n")
     if path == "/status":
         code = _int_param(query, "code", 200)
         return _text(start_response, "%d Status %d" % (code, code), b"status\n")
@@ -211,7 +221,22 @@ def _connection_id(environ):
         return ""
 
 
+def _record(environ):
+    path = os.environ.get("TESTAPP_RECORD", "")
+    if not path:
+        return
+    target = environ.get("PATH_INFO", "")
+    if environ.get("QUERY_STRING"):
+        target += "?" + environ["QUERY_STRING"]
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    try:
+        os.write(fd, (target + "\n").encode())
+    finally:
+        os.close(fd)
+
+
 def application(environ, start_response):
+    _record(environ)
     stats = Stats(os.environ.get("TESTAPP_STATS", ""))
     stats.request_started(_connection_id(environ))
     finished = False

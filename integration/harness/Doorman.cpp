@@ -67,6 +67,9 @@ std::string DoormanConfig::toYaml(uint16_t port, const std::string& tempDir) con
          ", timeout: " + upstream.queueTimeout + " }\n";
     y += "    timeouts: { connect: " + upstream.connectTimeout +
          ", response: " + upstream.responseTimeout + " }\n";
+    if (!upstream.healthCheck.empty()) {
+      y += "    health_check: " + upstream.healthCheck + "\n";
+    }
   }
   y += "routes:\n";
   if (routes.empty() && !upstreams.empty()) {

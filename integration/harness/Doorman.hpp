@@ -28,6 +28,7 @@ struct UpstreamSpec {
   std::string queueTimeout = "10s";
   std::string connectTimeout = "1s";
   std::string responseTimeout = "10s";
+  std::string healthCheck;  ///< health_check as YAML ("{ path: /health, interval: 100ms }")
 };
 
 /// A small builder for doorman's YAML. Values are YAML text, written as given.

@@ -36,6 +36,7 @@ Application::Application(config::Config config)
     : config_(std::move(config)), drainTimer_(loop_, *this) {}
 
 Application::~Application() {
+  resolver_.reset();
   server_.reset();
   sigterm_.reset();
   sigint_.reset();
@@ -215,23 +216,53 @@ void Application::reload() {
     LOG_WARN("SIGHUP while stopping: not reloading");
     return;
   }
+  if (resolver_) {
+    LOG_INFO("SIGHUP while a reload resolves its servers: reloading again after it");
+    reloadAgain_ = true;
+    return;
+  }
   const std::string path = config_.sourcePath;
   LOG_INFO("SIGHUP: reloading configuration from %s", path.c_str());
   notifier_.notify("RELOADING=1\nSTATUS=reloading configuration");
-  auto refuse = [&](const std::string& why) {
-    ++server_->context().metrics.reloadsFailure;
-    LOG_ERROR("reload refused, the running configuration stays: %s", why.c_str());
-    notifier_.notify("READY=1\n" + statusLine());
-  };
   config::LoadResult loaded = config::loadConfigFile(path);
   if (!loaded.ok()) {
     for (const auto& e : loaded.errors) {
       LOG_ERROR("%s", e.toString().c_str());
     }
-    refuse(std::to_string(loaded.errors.size()) + " error(s) in " + path);
+    refuseReload(std::to_string(loaded.errors.size()) + " error(s) in " + path);
     return;
   }
-  config::Config next = std::move(loaded.config);
+  // Server names are resolved on libuv's thread pool; the loop keeps serving with the
+  // running configuration meanwhile, and nothing changes until every name is resolved.
+  auto next = std::make_shared<config::Config>(std::move(loaded.config));
+  resolver_ = std::make_unique<upstream::ServerResolver>(loop_);
+  resolver_->start(next->upstreams,
+                   [this, next](const std::string& error, upstream::ResolvedServers servers) {
+                     // Inside the resolver's callback: it dies after it returns.
+                     loop_.deferDelete(std::move(resolver_));
+                     if (!error.empty()) {
+                       refuseReload(error);
+                     } else {
+                       commitReload(std::move(*next), servers);
+                     }
+                     if (reloadAgain_) {
+                       reloadAgain_ = false;
+                       reload();
+                     }
+                   });
+}
+
+void Application::refuseReload(const std::string& why) {
+  ++server_->context().metrics.reloadsFailure;
+  LOG_ERROR("reload refused, the running configuration stays: %s", why.c_str());
+  notifier_.notify("READY=1\n" + statusLine());
+}
+
+void Application::commitReload(config::Config next, const upstream::ResolvedServers& servers) {
+  if (draining_) {
+    LOG_WARN("stopping: the reload is dropped");
+    return;
+  }
   if (next.user != config_.user || next.group != config_.group) {
     LOG_WARN("reload: user/group changes take effect only at the next start");
     next.user = config_.user;
@@ -245,12 +276,12 @@ void Application::reload() {
   }
   std::string error = applyAccessLog(next);
   if (!error.empty()) {
-    refuse(error);
+    refuseReload(error);
     return;
   }
-  if (!server_->reload(next, error)) {
+  if (!server_->reload(next, servers, error)) {
     applyAccessLog(config_);  // back to the running file
-    refuse(error);
+    refuseReload(error);
     return;
   }
   error = applyErrorLog(next);
@@ -287,6 +318,7 @@ void Application::onTimer() {
 void Application::finish() {
   // Everything that keeps the loop alive is closed here; uv_run then returns.
   drainTimer_.stop();
+  resolver_.reset();  // a reload still resolving is dropped (its lookups cancelled)
   if (server_) {
     server_->setOnConnectionsChanged(nullptr);
     server_->abortAll();

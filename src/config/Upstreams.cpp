@@ -51,8 +51,15 @@ void readHealthCheck(Context& ctx, const Value& v, std::optional<HealthCheck>& o
           {"path",
            [&](const Value& x) {
              hasPath = true;
-             if (readString(ctx, x, check.path) && !check.path.starts_with('/')) {
-               ctx.error(x, "expected a request path starting with '/', got '" + check.path + "'");
+             if (!readString(ctx, x, check.path)) return;
+             // Sent as the request target: visible ASCII only (no space, CR or LF).
+             bool visible = std::all_of(check.path.begin(), check.path.end(),
+                                        [](char c) { return c > ' ' && c < 0x7f; });
+             if (!check.path.starts_with('/') || !visible) {
+               ctx.error(x,
+                         "expected a request path starting with '/' (visible ASCII, no "
+                         "spaces), got '" +
+                             check.path + "'");
              }
            }},
           {"interval",

@@ -100,6 +100,15 @@ std::string Server::renderMetrics() const {
                uint64_t{free});
     }
   }
+  t.family("doorman_upstream_server_up", "gauge",
+           "1 while a server takes requests, 0 while it is skipped (its connects fail, or its "
+           "active health check fails).");
+  for (const auto& [name, pool] : pools) {
+    for (const auto& s : pool->serverViews()) {
+      t.sample("doorman_upstream_server_up", Labels{{"upstream", name}, {"server", s.address}},
+               uint64_t{s.up ? 1u : 0u});
+    }
+  }
   t.family("doorman_upstream_errors_total", "counter",
            "Upstream failures by kind: connect, reset, timeout, bad_response, too_large (per "
            "try); queue_full, queue_timeout, overloaded, unavailable (per request).");
@@ -190,7 +199,12 @@ std::string Server::renderStatus() const {
     for (const auto& s : pool->serverViews()) {
       out += std::string(firstServer ? "" : ",") + "{\"address\":" + jsonString(s.address) +
              ",\"workers\":" + std::to_string(s.workers) + ",\"busy\":" + std::to_string(s.busy) +
-             ",\"idle\":" + std::to_string(s.idle) + "}";
+             ",\"idle\":" + std::to_string(s.idle) + ",\"up\":" + (s.up ? "true" : "false") +
+             ",\"failures\":" + std::to_string(s.failures) + ",\"health_check\":" +
+             (!pool->healthChecked() ? "\"off\""
+              : s.checkFailed        ? "\"failing\""
+                                     : "\"passing\"") +
+             "}";
       firstServer = false;
     }
     out += "]}";

@@ -25,9 +25,16 @@ std::unique_ptr<Server> Server::create(uv::Loop& loop, config::Config config, st
       return nullptr;
     }
   }
+  // Before the loop runs nothing is served yet, so a blocking getaddrinfo harms no one; a
+  // reload resolves on the thread pool (ServerResolver) instead.
+  upstream::ResolvedServers servers;
+  error = upstream::resolveServersNow(config.upstreams, servers);
+  if (!error.empty()) {
+    return nullptr;
+  }
   std::unique_ptr<Server> server(new Server(loop, config));
-  GenerationPtr gen =
-      buildGeneration(loop, std::move(config), &server->responseBuffers_, nullptr, 1, error);
+  GenerationPtr gen = buildGeneration(loop, std::move(config), &server->responseBuffers_, nullptr,
+                                      1, servers, error);
   if (!gen) {
     return nullptr;
   }
@@ -156,14 +163,15 @@ std::string Server::openAdmin(const config::Config& cfg) {
   return {};
 }
 
-bool Server::reload(config::Config config, std::string& error) {
+bool Server::reload(config::Config config, const upstream::ResolvedServers& servers,
+                    std::string& error) {
   if (ctx_->draining) {
     error = "stopping: reload refused";
     return false;
   }
   const Generation& old = *ctx_->current;
-  GenerationPtr next =
-      buildGeneration(loop_, std::move(config), &responseBuffers_, &old, old.number + 1, error);
+  GenerationPtr next = buildGeneration(loop_, std::move(config), &responseBuffers_, &old,
+                                       old.number + 1, servers, error);
   if (!next) {
     return false;
   }
@@ -228,6 +236,12 @@ bool Server::reload(config::Config config, std::string& error) {
     }
   }
   budget_.setLimit(cfg.buffering.memoryTotal);
+  for (const auto& [name, pool] : old.pools) {
+    auto kept = next->pools.find(name);
+    if (kept == next->pools.end() || kept->second != pool) {
+      pool->stopHealthChecks();  // retired: it only finishes the requests it holds
+    }
+  }
   ctx_->current = std::move(next);
   return true;
 }
@@ -290,6 +304,9 @@ void Server::onConnectionClosed(ClientConnection& connection) {
 
 void Server::drain() {
   ctx_->draining = true;
+  for (const auto& [name, pool] : ctx_->current->pools) {
+    pool->stopHealthChecks();
+  }
   listeners_.clear();
   std::vector<ClientConnection*> all;
   all.reserve(connections_.size());

@@ -22,13 +22,13 @@ uint64_t backoffMs(uint32_t failures) {
 }  // namespace
 
 bool UpstreamPool::anyServerUp() const noexcept {
-  return std::any_of(servers_.begin(), servers_.end(), [](const auto& s) { return s->up; });
+  return std::any_of(servers_.begin(), servers_.end(), [](const auto& s) { return s->usable(); });
 }
 
 uint32_t UpstreamPool::upWorkers() const noexcept {
   uint32_t n = 0;
   for (const auto& s : servers_) {
-    if (s->up) n += s->workers;
+    if (s->usable()) n += s->workers;
   }
   return n;
 }
@@ -37,7 +37,10 @@ uint64_t UpstreamPool::secondsToNextProbe() const noexcept {
   uint64_t now = loop_.nowMs();
   uint64_t soonest = UINT64_MAX;
   for (const auto& s : servers_) {
-    if (!s->up) soonest = std::min(soonest, s->nextProbeMs > now ? s->nextProbeMs - now : 0);
+    if (s->usable()) continue;
+    // A check-failed server comes back at a passing check, a passively down one at a probe.
+    uint64_t next = !s->up ? s->nextProbeMs : s->nextCheckMs;
+    soonest = std::min(soonest, next > now ? next - now : 0);
   }
   if (soonest == UINT64_MAX) return 1;
   return std::max<uint64_t>(1, (soonest + 999) / 1000);
@@ -49,9 +52,7 @@ bool UpstreamPool::markDown(Server& server) {
   }
   server.up = false;
   ++server.failures;
-  if (!anyServerUp() && !allDownSinceMs_) {
-    allDownSinceMs_ = loop_.nowMs();
-  }
+  noteAvailability();
   scheduleProbe(server);
   return true;
 }
@@ -65,9 +66,17 @@ void UpstreamPool::markUp(Server& server) {
   if (server.probe) {
     loop_.deferDelete(std::move(server.probe));
   }
-  allDownSinceMs_.reset();
+  noteAvailability();
   LOG_INFO("upstream %s: server %s accepts connections again", config_.name.c_str(),
            server.endpoint.text.c_str());
+}
+
+void UpstreamPool::noteAvailability() {
+  if (anyServerUp()) {
+    allDownSinceMs_.reset();
+  } else if (!allDownSinceMs_) {
+    allDownSinceMs_ = loop_.nowMs();
+  }
 }
 
 void UpstreamPool::scheduleProbe(Server& server) {

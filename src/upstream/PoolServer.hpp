@@ -14,8 +14,22 @@ namespace doorman::upstream {
 struct UpstreamPool::Server final : UpstreamConnectionListener,
                                     HealthProbeListener,
                                     uv::TimerListener {
+  /// The active health check's timer and result (the passive probe has the Server's).
+  struct CheckHook final : HealthProbeListener, uv::TimerListener {
+    explicit CheckHook(Server& s) : server(s) {}
+    void onProbeResult(bool healthy, const std::string& detail) override {
+      server.pool.onCheckResult(server, healthy, detail);
+    }
+    void onTimer() override { server.pool.onCheckDue(server); }
+    Server& server;
+  };
+
   Server(UpstreamPool& p, Endpoint ep, uint32_t w)
-      : pool(p), endpoint(std::move(ep)), workers(w), probeTimer(p.loop_, *this) {}
+      : pool(p),
+        endpoint(std::move(ep)),
+        workers(w),
+        probeTimer(p.loop_, *this),
+        checkTimer(p.loop_, checkHook) {}
 
   void onExchangeDone(UpstreamConnection& c, JobPtr job, http::Response response,
                       bool reusable) override {
@@ -31,11 +45,13 @@ struct UpstreamPool::Server final : UpstreamConnectionListener,
   void onTimer() override { pool.onProbeDue(*this); }
 
   uint32_t freeSlots() const noexcept { return workers - busy; }
+  /// Requests may go to it: connects work (passive) and its last check passed (active).
+  bool usable() const noexcept { return up && !checkFailed; }
 
   UpstreamPool& pool;
   Endpoint endpoint;
   uint32_t workers;
-  uint32_t busy = 0;
+  uint32_t busy = 0;  ///< slots with a request in flight, plus a running health check
   std::vector<UpstreamConnection*> idle;  ///< most recently used last
   std::vector<std::unique_ptr<UpstreamConnection>> connections;
 
@@ -45,6 +61,14 @@ struct UpstreamPool::Server final : UpstreamConnectionListener,
   uint64_t nextProbeMs = 0;
   std::unique_ptr<HealthProbe> probe;  ///< the probe in flight, if any
   uv::Timer probeTimer;
+
+  // Active health (health_check): out of service from a failed check to a passing one.
+  bool checkFailed = false;
+  uint64_t nextCheckMs = 0;
+  std::string checkRequest;            ///< the GET sent by every check of this server
+  std::unique_ptr<HealthProbe> check;  ///< the check in flight (it holds one slot)
+  CheckHook checkHook{*this};
+  uv::Timer checkTimer;
 };
 
 }  // namespace doorman::upstream

@@ -70,10 +70,10 @@ struct DeferredConnection final : uv::Deletable {
 std::unique_ptr<UpstreamPool> UpstreamPool::create(uv::Loop& loop, const config::Upstream& config,
                                                    core::BufferPolicy* buffers,
                                                    uint64_t maxResponseBytes, std::string& error) {
-  std::unique_ptr<UpstreamPool> pool(new UpstreamPool(loop, config, buffers, maxResponseBytes));
+  std::vector<Endpoint> endpoints;
   for (const auto& server : config.servers) {
-    Endpoint endpoint;
-    error = Endpoint::resolve(server.address, endpoint);
+    endpoints.emplace_back();
+    error = Endpoint::resolve(server.address, endpoints.back());
     if (!error.empty()) {
       std::string context = "upstream '";
       context += config.name;
@@ -81,9 +81,33 @@ std::unique_ptr<UpstreamPool> UpstreamPool::create(uv::Loop& loop, const config:
       error.insert(0, context);
       return nullptr;
     }
-    pool->servers_.push_back(std::make_unique<Server>(*pool, std::move(endpoint), server.workers));
   }
+  return create(loop, config, std::move(endpoints), buffers, maxResponseBytes);
+}
+
+std::unique_ptr<UpstreamPool> UpstreamPool::create(uv::Loop& loop, const config::Upstream& config,
+                                                   std::vector<Endpoint> endpoints,
+                                                   core::BufferPolicy* buffers,
+                                                   uint64_t maxResponseBytes) {
+  std::unique_ptr<UpstreamPool> pool(new UpstreamPool(loop, config, buffers, maxResponseBytes));
+  for (size_t i = 0; i < config.servers.size() && i < endpoints.size(); ++i) {
+    pool->servers_.push_back(
+        std::make_unique<Server>(*pool, std::move(endpoints[i]), config.servers[i].workers));
+  }
+  pool->startHealthChecks();
   return pool;
+}
+
+bool UpstreamPool::servesEndpoints(const std::vector<Endpoint>& endpoints) const noexcept {
+  if (endpoints.size() != servers_.size()) {
+    return false;
+  }
+  for (size_t i = 0; i < endpoints.size(); ++i) {
+    if (!servers_[i]->endpoint.sameAddress(endpoints[i])) {
+      return false;
+    }
+  }
+  return true;
 }
 
 UpstreamPool::UpstreamPool(uv::Loop& loop, const config::Upstream& config,
@@ -117,7 +141,7 @@ std::vector<UpstreamPool::ServerView> UpstreamPool::serverViews() const {
   views.reserve(servers_.size());
   for (const auto& s : servers_) {
     views.push_back({s->endpoint.text, s->workers, s->busy, static_cast<uint32_t>(s->idle.size()),
-                     s->up, s->failures});
+                     s->usable(), s->failures, s->checkFailed});
   }
   return views;
 }
@@ -212,7 +236,7 @@ UpstreamPool::Server* UpstreamPool::pickServer(const void* avoid) {
   for (size_t k = 0; k < n; ++k) {
     size_t i = (rotation_ + k) % n;
     Server* s = servers_[i].get();
-    if (!s->up) {
+    if (!s->usable()) {
       continue;
     }
     if (s == avoid) {

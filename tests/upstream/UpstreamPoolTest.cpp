@@ -471,3 +471,104 @@ TEST_F(UpstreamPoolTest, RetryAfterARefusedConnectGoesToAnotherServer) {
 
 }  // namespace
 }  // namespace doorman::upstream
+
+// Active health checks (health_check): a GET of the check path per server, in a free slot.
+namespace doorman::upstream {
+namespace {
+
+class HealthCheckPoolTest : public UpstreamPoolTest {
+ protected:
+  void checkEvery(uint64_t intervalMs, uint64_t timeoutMs = 1000) {
+    config_.healthCheck =
+        config::HealthCheck{"/health", core::Millis(intervalMs), core::Millis(timeoutMs)};
+  }
+  void runFor(uint64_t ms) {
+    uint64_t until = loop_.nowMs() + ms;
+    runUntil([&] { return loop_.nowMs() >= until; });
+  }
+};
+
+TEST_F(HealthCheckPoolTest, FailingCheckTakesTheServerOutUntilACheckPasses) {
+  FakeBackend backend(loop_);
+  checkEvery(20);
+  auto pool = makePool(backend.port, 1);
+  runUntil([&] { return backend.pending.size() == 1; });  // the first check
+  backend.answer(false, 500);
+  runUntil([&] { return !pool->serverViews()[0].up; });
+  EXPECT_TRUE(pool->serverViews()[0].checkFailed);
+  EXPECT_EQ(pool->busyWorkers(), 0u);
+
+  RecordingSink sink;
+  UpstreamPool::Rejection rejection;
+  ASSERT_TRUE(pool->submit(get(), sink, 10000, rejection));
+  EXPECT_EQ(pool->queueLength(), 1u);  // out of service: the request waits
+  // The queued request cannot use the server, so its free slot serves the next check.
+  runUntil([&] { return backend.pending.size() == 1; });
+  EXPECT_EQ(pool->queueLength(), 1u);
+  backend.answer(false, 204);
+  runUntil([&] { return pool->serverViews()[0].up && backend.pending.size() == 1; });
+  EXPECT_FALSE(pool->serverViews()[0].checkFailed);
+  EXPECT_EQ(pool->queueLength(), 0u);
+  backend.answer(true);
+  runUntil([&] { return sink.statuses.size() == 1; });
+  EXPECT_EQ(sink.statuses, std::vector<int>{200});
+}
+
+TEST_F(HealthCheckPoolTest, TimeoutOrRefusedConnectFailsTheCheck) {
+  {
+    FakeBackend silent(loop_);  // reads the check, never answers
+    checkEvery(20, 50);
+    auto pool = makePool(silent.port, 1);
+    runUntil([&] { return pool->serverViews()[0].checkFailed; });
+    EXPECT_FALSE(pool->serverViews()[0].up);
+    EXPECT_GE(silent.requests, 1u);
+  }
+  auto pool = makePool(closedPort(loop_), 1);
+  runUntil([&] { return pool->serverViews()[0].checkFailed; });
+  EXPECT_FALSE(pool->serverViews()[0].up);
+  EXPECT_EQ(pool->busyWorkers(), 0u);
+}
+
+TEST_F(HealthCheckPoolTest, CheckWaitsForAFreeSlotAndNeverTakesOneFromTheQueue) {
+  FakeBackend backend(loop_);
+  checkEvery(5);
+  auto pool = makePool(backend.port, 1);
+  RecordingSink sink;
+  UpstreamPool::Rejection rejection;
+  // Before the loop runs: one request takes the only worker, one waits in the queue.
+  ASSERT_TRUE(pool->submit(get(), sink, 10000, rejection));
+  ASSERT_TRUE(pool->submit(get(), sink, 10000, rejection));
+  EXPECT_EQ(pool->queueLength(), 1u);
+  runFor(100);  // some twenty checks fall due
+  EXPECT_EQ(backend.requests, 1u);
+  backend.answer(true);
+  runUntil([&] { return backend.requests == 2 && backend.pending.size() == 1; });
+  runFor(100);
+  EXPECT_EQ(backend.requests, 2u);  // the queued request got the worker, no check
+  backend.answer(true);             // the connection stays, idle
+  runUntil([&] { return sink.statuses.size() == 2; });
+  runUntil([&] { return backend.requests == 3 && backend.pending.size() == 1; });  // a check
+  auto view = pool->serverViews()[0];
+  EXPECT_EQ(view.busy, 1u);  // the check holds the slot...
+  EXPECT_EQ(view.idle, 0u);  // ...of the idle connection it closed (it held the worker)
+  backend.answer(false);
+  runUntil([&] { return pool->busyWorkers() == 0; });
+  EXPECT_TRUE(pool->serverViews()[0].up);
+}
+
+TEST_F(HealthCheckPoolTest, StoppedChecksFreeTheirSlotAndNeverRunAgain) {
+  FakeBackend backend(loop_);
+  checkEvery(5);
+  auto pool = makePool(backend.port, 1);
+  runUntil([&] { return backend.pending.size() == 1; });
+  EXPECT_EQ(pool->busyWorkers(), 1u);
+  pool->stopHealthChecks();
+  EXPECT_EQ(pool->busyWorkers(), 0u);
+  size_t seen = backend.requests;
+  runFor(100);
+  EXPECT_EQ(backend.requests, seen);
+  EXPECT_TRUE(pool->serverViews()[0].up);
+}
+
+}  // namespace
+}  // namespace doorman::upstream

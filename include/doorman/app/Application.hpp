@@ -4,7 +4,9 @@
 // SIGTERM / SIGINT: graceful stop (stop accepting, finish in-flight and queued
 // requests up to timeouts.drain, close idle connections, exit 0); a second one stops at
 // once. SIGQUIT stops at once. SIGHUP re-reads the configuration file (a bad file is
-// logged and the running configuration stays). SIGUSR1 reopens the access and error
+// logged and the running configuration stays); server names are resolved on the thread
+// pool first, and the new configuration is swapped in only once all of them resolved (a
+// name that does not resolve refuses the reload). SIGUSR1 reopens the access and error
 // logs (logrotate). SIGPIPE is ignored (a write to a closed socket is an error code,
 // not a death).
 //
@@ -20,6 +22,7 @@
 #include "doorman/ops/AccessLog.hpp"
 #include "doorman/ops/Systemd.hpp"
 #include "doorman/server/Server.hpp"
+#include "doorman/upstream/ServerResolver.hpp"
 #include "doorman/uv/Handle.hpp"
 #include "doorman/uv/Loop.hpp"
 #include "doorman/uv/Timer.hpp"
@@ -41,6 +44,9 @@ class Application final : private uv::TimerListener {
   void finish();
   void checkDrained();
   void reload();
+  void refuseReload(const std::string& why);
+  /// The second half of a reload, once every server name is resolved.
+  void commitReload(config::Config next, const upstream::ResolvedServers& servers);
   void reopenLogs();
   /// Opens, switches or closes the access log for `config`; empty string on success.
   std::string applyAccessLog(const config::Config& config);
@@ -57,6 +63,8 @@ class Application final : private uv::TimerListener {
   uv::HandlePtr<uv_signal_t> sigterm_, sigint_, sigquit_, sighup_, sigusr1_;
   uv::Timer drainTimer_;
   uv::HandlePtr<uv_timer_t> statusTimer_;
+  std::unique_ptr<upstream::ServerResolver> resolver_;  ///< a reload resolving its servers
+  bool reloadAgain_ = false;                            ///< SIGHUP came while resolving
   bool draining_ = false;
   int exitCode_ = 0;
 };

@@ -19,6 +19,7 @@
 #include "doorman/core/Body.hpp"
 #include "doorman/core/MemoryBudget.hpp"
 #include "doorman/server/Router.hpp"
+#include "doorman/upstream/ServerResolver.hpp"
 #include "doorman/upstream/UpstreamPool.hpp"
 #include "doorman/uv/Loop.hpp"
 
@@ -33,9 +34,12 @@ struct Generation final : uv::Deletable {
 
 using GenerationPtr = std::shared_ptr<Generation>;
 
-/// Builds pools (reusing `previous`'s pool for an upstream whose config is unchanged) and
-/// the router. nullptr with `error` set when a server name cannot be resolved.
+/// Builds pools (reusing `previous`'s pool for an upstream whose config and resolved
+/// addresses are unchanged) and the router. `servers`: every upstream's resolved servers
+/// (resolveServersNow at start, ServerResolver on reload); nullptr with `error` set when
+/// one is missing.
 GenerationPtr buildGeneration(uv::Loop& loop, config::Config config, core::BufferPolicy* buffers,
-                              const Generation* previous, uint64_t number, std::string& error);
+                              const Generation* previous, uint64_t number,
+                              const upstream::ResolvedServers& servers, std::string& error);
 
 }  // namespace doorman::server

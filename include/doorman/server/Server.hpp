@@ -27,7 +27,8 @@ namespace doorman::server {
 
 class Server final : private ConnectionRegistry, private AcceptHandler, private uv::TimerListener {
  public:
-  /// Builds pools (resolving server names) and the router; nullptr with `error` set.
+  /// Builds pools (resolving server names, blocking: before the loop runs) and the
+  /// router; nullptr with `error` set.
   static std::unique_ptr<Server> create(uv::Loop& loop, config::Config config, std::string& error);
   ~Server();
   Server(const Server&) = delete;
@@ -38,10 +39,11 @@ class Server final : private ConnectionRegistry, private AcceptHandler, private 
   /// to; those matching no address are served as well.
   std::string listen(const std::vector<int>& inherited = {});
 
-  /// Switches to `config`: listeners added or closed (those that stay keep their
-  /// socket), routes and pools of the new generation used by requests that start from
-  /// now on. On failure (`error` set) nothing changed.
-  bool reload(config::Config config, std::string& error);
+  /// Switches to `config`, whose upstream servers are already resolved (`servers`, by
+  /// ServerResolver: never a blocking lookup on the loop): listeners added or closed
+  /// (those that stay keep their socket), routes and pools of the new generation used by
+  /// requests that start from now on. On failure (`error` set) nothing changed.
+  bool reload(config::Config config, const upstream::ResolvedServers& servers, std::string& error);
 
   /// Graceful stop: stop accepting, close idle connections, finish the busy ones.
   void drain();

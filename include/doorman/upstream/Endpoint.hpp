@@ -1,6 +1,7 @@
 #pragma once
 // A resolved upstream server address.
 
+#include <netdb.h>
 #include <sys/socket.h>
 
 #include <string>
@@ -15,9 +16,21 @@ struct Endpoint {
   std::string path;         ///< unix socket path
   std::string text;         ///< as configured, for logs
 
-  /// Resolves a configured address (getaddrinfo for host names; called at load time).
-  /// Empty string on success, else the reason.
+  /// Resolves a configured address with a blocking getaddrinfo: only for the
+  /// configuration doorman starts with, before the loop runs (a reload resolves on the
+  /// thread pool, see ServerResolver). Empty string on success, else the reason.
   static std::string resolve(const config::Address& address, Endpoint& out);
+
+  /// The endpoint of a unix address, or of a TCP address from getaddrinfo's answer
+  /// (`rc` its return code): empty string on success, else the reason.
+  static std::string fromLookup(const config::Address& address, int rc, const addrinfo* result,
+                                Endpoint& out);
+
+  /// The hints every lookup of a server name uses.
+  static addrinfo lookupHints() noexcept;
+
+  /// Same place to connect to (the text as written may differ).
+  bool sameAddress(const Endpoint& other) const noexcept;
 };
 
 }  // namespace doorman::upstream

@@ -20,6 +20,14 @@
 // When every server has been down for longer than a request's queue timeout, that
 // request is answered 503 at once.
 //
+// Health (active, optional: health_check): every `interval`, per server, one GET of the
+// check path on a connection of its own (Connection: close), holding one worker slot
+// while it runs. A check only starts when the server has a free slot that no queued
+// request could take (the queue is empty, or the server is out of service anyway), so
+// it never takes a worker from a waiting request. A non-2xx/3xx status, a timeout or a
+// failed connect takes the server out of service (skipped like a passively down one)
+// until a later check passes. stopHealthChecks() ends them (retired generation, stop).
+//
 // Admission: when a request must queue and the predicted wait (ServiceEstimate) is over
 // its queue timeout, it is answered 503 at once with Retry-After from the estimate.
 
@@ -74,10 +82,16 @@ struct PoolStats {
 
 class UpstreamPool final : private uv::TimerListener {
  public:
-  /// Resolves every server; nullptr with `error` set when one cannot be resolved.
+  /// Resolves every server now (blocking getaddrinfo: at start or in tests, never on a
+  /// running loop); nullptr with `error` set when one cannot be resolved.
   static std::unique_ptr<UpstreamPool> create(uv::Loop& loop, const config::Upstream& config,
                                               core::BufferPolicy* buffers,
                                               uint64_t maxResponseBytes, std::string& error);
+  /// With the servers already resolved (`endpoints` in the order of config.servers).
+  static std::unique_ptr<UpstreamPool> create(uv::Loop& loop, const config::Upstream& config,
+                                              std::vector<Endpoint> endpoints,
+                                              core::BufferPolicy* buffers,
+                                              uint64_t maxResponseBytes);
   ~UpstreamPool();
   UpstreamPool(const UpstreamPool&) = delete;
   UpstreamPool& operator=(const UpstreamPool&) = delete;
@@ -99,6 +113,8 @@ class UpstreamPool final : private uv::TimerListener {
   void cancel(Job& job);
 
   const std::string& name() const noexcept { return config_.name; }
+  /// Its servers are at these addresses (in order): a reload may keep the pool.
+  bool servesEndpoints(const std::vector<Endpoint>& endpoints) const noexcept;
   size_t queueLength() const noexcept { return queue_.size(); }
   uint32_t busyWorkers() const noexcept;
   uint32_t totalWorkers() const noexcept;
@@ -108,12 +124,18 @@ class UpstreamPool final : private uv::TimerListener {
   struct ServerView {
     std::string address;  ///< as configured
     uint32_t workers = 0;
-    uint32_t busy = 0;      ///< slots with a request in flight
-    uint32_t idle = 0;      ///< kept-alive connections waiting for a request
-    bool up = true;         ///< false: connects fail, skipped until a probe connects
-    uint32_t failures = 0;  ///< consecutive failed connects and probes
+    uint32_t busy = 0;         ///< slots with a request (or a health check) in flight
+    uint32_t idle = 0;         ///< kept-alive connections waiting for a request
+    bool up = true;            ///< false: skipped (connects fail, or its health check fails)
+    uint32_t failures = 0;     ///< consecutive failed connects and probes
+    bool checkFailed = false;  ///< its last active health check failed
   };
   std::vector<ServerView> serverViews() const;
+  /// Ends the active health checks (a check in flight is abandoned, its slot freed):
+  /// the pool's generation was retired, or doorman is stopping. Idempotent.
+  void stopHealthChecks();
+  bool healthChecked() const noexcept { return config_.healthCheck.has_value(); }
+
   /// Upstream time per request, moving estimate (admission control).
   const ServiceEstimate& serviceEstimate() const noexcept { return estimate_; }
 
@@ -139,6 +161,14 @@ class UpstreamPool final : private uv::TimerListener {
   void scheduleProbe(Server& server);
   void onProbeDue(Server& server);
   void onProbeResult(Server& server, bool healthy, const std::string& detail);
+  /// Sets or clears allDownSinceMs_ after a server changed state.
+  void noteAvailability();
+  void startHealthChecks();
+  void scheduleCheck(Server& server, uint64_t delayMs);
+  /// A check may run now: a free slot no queued request could take.
+  bool mayCheck(const Server& server) const noexcept;
+  void onCheckDue(Server& server);
+  void onCheckResult(Server& server, bool healthy, const std::string& detail);
   void startOn(Server& server, JobPtr job);
   void onTimer() override;
   void armQueueTimer();
@@ -170,6 +200,7 @@ class UpstreamPool final : private uv::TimerListener {
   PoolStats stats_;
   ServiceEstimate estimate_;
   std::optional<uint64_t> allDownSinceMs_;  ///< loop time the last server went down
+  bool checksStopped_ = false;
 };
 
 }  // namespace doorman::upstream
