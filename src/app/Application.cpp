@@ -236,20 +236,20 @@ void Application::reload() {
   // running configuration meanwhile, and nothing changes until every name is resolved.
   auto next = std::make_shared<config::Config>(std::move(loaded.config));
   resolver_ = std::make_unique<upstream::ServerResolver>(loop_);
-  resolver_->start(next->upstreams,
-                   [this, next](const std::string& error, upstream::ResolvedServers servers) {
-                     // Inside the resolver's callback: it dies after it returns.
-                     loop_.deferDelete(std::move(resolver_));
-                     if (!error.empty()) {
-                       refuseReload(error);
-                     } else {
-                       commitReload(std::move(*next), servers);
-                     }
-                     if (reloadAgain_) {
-                       reloadAgain_ = false;
-                       reload();
-                     }
-                   });
+  resolver_->start(next->upstreams, [this, next](const std::string& error,
+                                                 const upstream::ResolvedServers& servers) {
+    // Inside the resolver's callback: it dies after it returns.
+    loop_.deferDelete(std::move(resolver_));
+    if (!error.empty()) {
+      refuseReload(error);
+    } else {
+      commitReload(std::move(*next), servers);
+    }
+    if (reloadAgain_) {
+      reloadAgain_ = false;
+      reload();
+    }
+  });
 }
 
 void Application::refuseReload(const std::string& why) {
