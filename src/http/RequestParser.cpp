@@ -276,6 +276,7 @@ void RequestParser::reset() {
   paused_ = false;
   pausedEvent_ = 0;
   methodEnd_ = 0;
+  targetRightAfterMethod_ = -1;
   urlEnd_ = 0;
   urlStarted_ = false;
   urlComplete_ = false;
@@ -309,6 +310,15 @@ int RequestParser::countTrailer(size_t len) {
   return 0;
 }
 
+void RequestParser::noteByteAfterMethodSpace(const char* data, size_t len) {
+  const uint64_t at = methodEnd_ + 1;  // where the request-target should start
+  if (methodEnd_ == 0 || targetRightAfterMethod_ >= 0 || at < streamOffset_ ||
+      at >= streamOffset_ + len) {
+    return;
+  }
+  targetRightAfterMethod_ = data[at - streamOffset_] != ' ' ? 1 : 0;
+}
+
 void RequestParser::failFromParser(llhttp_errno_t err, const char* errorPos) {
   if (errorStatus_ != 0) {
     return;  // a callback already said why
@@ -318,7 +328,10 @@ void RequestParser::failFromParser(llhttp_errno_t err, const char* errorPos) {
   // into an over-long target fails before on_url ever saw it. Fed in small pieces the
   // same target would already have been refused with 414: answer 414 here too, so the
   // status does not depend on how the bytes arrived.
-  if (methodEnd_ > 0 && !urlComplete_ && errorPos != nullptr &&
+  // Only when the target starts right after the method's SP: with more spaces, small
+  // pieces would have been refused by onUrl as a malformed request line (found by
+  // fuzz_request).
+  if (methodEnd_ > 0 && !urlComplete_ && errorPos != nullptr && targetRightAfterMethod_ == 1 &&
       streamPos(errorPos) > methodEnd_ + 1 + limits_.uriBytes) {
     fail(414, "request-target too long");
     return;
@@ -410,6 +423,9 @@ RequestParser::Result RequestParser::feed(const char* data, size_t len) {
   framingEnd_ = data + execLen;
   const llhttp_errno_t err = llhttp_execute(&parser_, data, execLen);
   size_t consumed = execLen;
+  if (headPhase) {
+    noteByteAfterMethodSpace(data, execLen);
+  }
   if (err == HPE_PAUSED) {
     consumed = static_cast<size_t>(llhttp_get_error_pos(&parser_) - data);
     paused_ = true;

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <numeric>
 #include <ostream>
 #include <random>
 #include <string>
@@ -310,7 +311,20 @@ TEST(HttpRequestParser, MalformedTrailerFieldsAre400) {
                             "b\r\n\r\n"),
             400);
   EXPECT_EQ(statusOf(head + "3\r\nabc\r\n0\r\n: v\r\n\r\n"), 400);
+  EXPECT_EQ(statusOf(head + "0\r\nX-T: a\r\n\tTransfer-Encoding: x\r\n\r\n"), 400) << "obs-fold";
   EXPECT_EQ(statusOf(head + "0\r\nX-Big: " + std::string(64 * 1024, 'v') + "\r\n\r\n"), 431);
+}
+
+// Found by fuzz_request: extra spaces before an over-long, invalid target gave 414 in
+// one read and 400 (malformed request line) byte by byte.
+TEST(HttpRequestParser, SpacesBeforeALongTargetAre400HoweverTheBytesArrive) {
+  RequestLimits limits;
+  limits.uriBytes = 64;
+  const std::string in = "POST" + std::string(70, ' ') + "x: 100-continue\r ou\n0\r\n\r\n";
+  EXPECT_EQ(statusOf(in, limits), 400);
+  std::vector<size_t> everyByte(in.size() - 1);
+  std::iota(everyByte.begin(), everyByte.end(), size_t{1});
+  EXPECT_EQ(parsePieces(in, everyByte, limits).errorStatus, 400);
 }
 
 TEST(HttpRequestParser, HeaderNamesKeepTheirCaseAndValuesLoseSurroundingWhitespace) {

@@ -89,6 +89,8 @@ class RequestParser {
   void reset();
   void failFromParser(llhttp_errno_t err, const char* errorPos);
   int countTrailer(size_t len);
+  /// Records whether the byte after the method's SP (if in data) starts the target.
+  void noteByteAfterMethodSpace(const char* data, size_t len);
   bool decideMethod(const char* data, size_t len);
   int validateTarget();
   int validateFraming();
@@ -113,10 +115,11 @@ class RequestParser {
   int errorStatus_ = 0;
   std::string errorReason_;
 
-  const char* execData_ = nullptr;  ///< the buffer llhttp is executing
-  uint64_t streamOffset_ = 0;       ///< bytes consumed before execData_[0]
-  uint64_t methodEnd_ = 0;          ///< stream offset just past the method
-  uint64_t urlEnd_ = 0;             ///< stream offset just past the request-target
+  const char* execData_ = nullptr;   ///< the buffer llhttp is executing
+  uint64_t streamOffset_ = 0;        ///< bytes consumed before execData_[0]
+  uint64_t methodEnd_ = 0;           ///< stream offset just past the method
+  int targetRightAfterMethod_ = -1;  ///< byte after the method's SP is not SP: 1, is: 0, unseen: -1
+  uint64_t urlEnd_ = 0;              ///< stream offset just past the request-target
   bool urlStarted_ = false;
   bool urlComplete_ = false;  ///< llhttp reached the end of the request-target
   bool versionStarted_ = false;
