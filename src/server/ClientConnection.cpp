@@ -3,6 +3,7 @@
 
 #include <linux/sockios.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
 
 #include <cassert>
 
@@ -125,6 +126,21 @@ uint64_t ClientConnection::deliveredBytes() {
   return handed > unsent ? handed - unsent : 0;
 }
 
+void ClientConnection::resetOnClose() {
+  // The client takes nothing more: a graceful close would queue the FIN behind the
+  // unsent response and leave an orphan socket holding those bytes (megabytes of kernel
+  // memory on loopback) until its zero-window probes give up, about a minute later. An
+  // abortive close (RST, as nginx's reset_timedout_connection) frees them at once.
+  if (!tcp_) {
+    return;  // a unix socket's buffers go with its last descriptor anyway
+  }
+  uv_os_fd_t fd = -1;
+  linger abort{1, 0};
+  if (uv_fileno(uv::asHandle(stream()), &fd) == 0) {
+    (void)::setsockopt(fd, SOL_SOCKET, SO_LINGER, &abort, sizeof abort);
+  }
+}
+
 void ClientConnection::startReading() {
   if (reading_ || state_ == State::Closed) {
     return;
@@ -225,6 +241,7 @@ void ClientConnection::onTimer() {
       }
       CONN_LOG(Info, "client timed out (timeouts.send_idle %lld ms): it stopped reading",
                static_cast<long long>(config().timeouts.sendIdle.count()));
+      resetOnClose();
       close();
       return;
     }

@@ -87,6 +87,8 @@ class ClientConnection final : public uv::Deletable,
   void startReading();
   void stopReading();
   void close();
+  /// The next close() resets the connection (SO_LINGER 0) instead of sending a FIN.
+  void resetOnClose();
   uv_stream_t* stream() noexcept;
   /// Response bytes not yet taken by the client (libuv's queue + the kernel's).
   size_t unsentBytes();
