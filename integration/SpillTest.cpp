@@ -14,11 +14,8 @@
 #include <sys/mount.h>
 #include <unistd.h>
 
-#include <atomic>
 #include <cerrno>
 #include <cstring>
-#include <fstream>
-#include <thread>
 
 #include "harness/Backends.hpp"
 #include "harness/Bytes.hpp"
@@ -27,24 +24,13 @@
 #include "harness/HttpClient.hpp"
 #include "harness/IntegrationTest.hpp"
 #include "harness/Json.hpp"
+#include "harness/Resources.hpp"
 #include "harness/Wait.hpp"
 
 namespace doorman::it {
 namespace {
 
 constexpr size_t kMiB = 1 << 20;
-
-/// VmRSS of `pid` in bytes (0 when unreadable).
-size_t rssOf(pid_t pid) {
-  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
-  std::string line;
-  while (std::getline(status, line)) {
-    if (line.rfind("VmRSS:", 0) == 0) {
-      return std::stoull(line.substr(6)) * 1024;
-    }
-  }
-  return 0;
-}
 
 size_t entriesIn(const std::string& dir) {
   size_t n = 0;
@@ -57,32 +43,6 @@ size_t entriesIn(const std::string& dir) {
   }
   return n;
 }
-
-/// Samples a process's RSS on a thread until stopped; keeps the peak.
-class RssSampler {
- public:
-  explicit RssSampler(pid_t pid) : pid_(pid), thread_([this] { run(); }) {}
-  ~RssSampler() { stop(); }
-  size_t stop() {
-    running_ = false;
-    if (thread_.joinable()) {
-      thread_.join();
-    }
-    return peak_;
-  }
-
- private:
-  void run() {
-    while (running_) {
-      peak_ = std::max(peak_.load(), rssOf(pid_));
-      std::this_thread::sleep_for(milliseconds(20));
-    }
-  }
-  pid_t pid_;
-  std::atomic<bool> running_{true};
-  std::atomic<size_t> peak_{0};
-  std::thread thread_;
-};
 
 #ifdef DOORMAN_IT_SANITIZED
 // ASan keeps freed memory in quarantine and maps shadow memory: RSS says nothing there,
@@ -128,7 +88,7 @@ TEST_F(SpillTest, ThirtyConcurrentLargeUploadsStayWithinTheMemoryBudget) {
 
   constexpr size_t kClients = 30;
   constexpr size_t kBytes = kLargeBody;
-  RssSampler sampler(doorman.pid());
+  ResourceSampler sampler(doorman.pid());
   auto failures = runInParallel(kClients, [&](size_t i) {
     std::string body = patternBytes(i * 7, kBytes);
     auto response =
@@ -171,7 +131,7 @@ TEST_F(SpillTest, ThirtySlowReadersOfLargeResponsesFreeTheWorkers) {
 
   constexpr size_t kClients = 30;
   constexpr size_t kBytes = kLargeBody;
-  RssSampler sampler(doorman.pid());
+  ResourceSampler sampler(doorman.pid());
   std::vector<std::unique_ptr<HttpClient>> clients;
   for (size_t i = 0; i < kClients; ++i) {
     clients.push_back(std::make_unique<HttpClient>(doorman.address(), milliseconds(5000),
