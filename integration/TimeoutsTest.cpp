@@ -48,6 +48,9 @@ TEST_F(TimeoutsTest, SteadySlowReaderIsNotCutOffBySendIdle) {
 
 /// send_idle 1s and a client that asks for 8 MiB and then reads nothing: doorman closes
 /// the connection (it does not hold the response forever), and keeps serving others.
+/// The close is a reset: the kernel drops the unsent rest of the response at once, so
+/// when the client reads again it gets the few kilobytes its own receive buffer held
+/// and ECONNRESET, not the megabytes an orphaned socket would still deliver before a FIN.
 TEST_F(TimeoutsTest, ReaderThatStopsReadingIsClosedAfterSendIdle) {
   DoormanProcess doorman(dir_, configWith("{ send_idle: 1s }"));
   size_t baseline = settledFdCount(doorman);
@@ -59,6 +62,12 @@ TEST_F(TimeoutsTest, ReaderThatStopsReadingIsClosedAfterSendIdle) {
                 milliseconds(20000)))
       << "the stalled reader's connection was never closed";
   EXPECT_TRUE(fdCountReturnsTo(doorman, baseline));
+  const size_t before = stalled.buffered();
+  while (stalled.pull(65536, milliseconds(5000)) > 0) {
+  }
+  EXPECT_EQ(stalled.error(), "read: connection reset");
+  EXPECT_LT(stalled.buffered() - before, 256u * 1024)
+      << "the client still received the unsent part of the response";
   auto response = fetch(doorman.address(), httpGet("/hello"));
   ASSERT_TRUE(response);
   EXPECT_EQ(response->status, 200);
