@@ -257,7 +257,7 @@ TEST_F(SlowHttpTest, SlowlorisHeadersAreCutByTheHeaderTimeout) {
              .rate = 400,
              .path = "/hello",
              .modeArgs = {"-i", "1", "-x", "24"},
-             .closedBy = "request head not complete within timeouts.header",
+             .closedBy = "client timed out (timeouts.header",
              .held = 250});
 }
 
@@ -287,7 +287,7 @@ TEST_F(SlowHttpTest, SlowReadersAreCutBySendIdle) {
              .rate = 100,
              .path = "/large?bytes=2621440",
              .modeArgs = {"-k", "1", "-n", "1", "-z", "32", "-w", "512", "-y", "1024"},
-             .closedBy = "client stopped reading its response (timeouts.send_idle)",
+             .closedBy = "client timed out (timeouts.send_idle",
              .held = 150,
              .shedBy = {"is overloaded: predicted wait", "no worker became free within"},
              .attackerSeesCloses = false});
