@@ -3,7 +3,8 @@ core is left to the proxy alone; every proxy talks to the very same backend proc
 
 - near_free: an nginx that answers `return 200` (scenario 1, proxy overhead);
 - gunicorn:  gunicorn sync workers serving integration/backends/testapp.py;
-- paste:     paste.httpserver (HTTP/1.1 keep-alive, threaded) serving the same app.
+- paste:     paste.httpserver (HTTP/1.1 keep-alive, threaded) serving the same app;
+- uwsgi:     uWSGI prefork with its HTTP/1.1 keep-alive socket (worker recycling).
 """
 
 import os
@@ -70,6 +71,21 @@ def gunicorn(scratch, workers=4, extra=(), label="gunicorn"):
                          os.path.join(scratch, "%s-%d.log" % (label, port)), env=env)
     procs.wait_for_port(port, timeout=20, proc=proc)
     return Backend("gunicorn sync x%d" % workers, port, workers, proc)
+
+
+def uwsgi(scratch, workers=4, extra=(), label="uwsgi"):
+    """uWSGI prefork workers on an HTTP/1.1 socket (keeps connections alive)."""
+    port = procs.free_port()
+    argv = ["/usr/bin/uwsgi", "--plugin", "python3", "--http11-socket", "127.0.0.1:%d" % port,
+            "--processes", str(workers), "--wsgi-file", os.path.join(APP_DIR, "testapp.py"),
+            "--master", "--die-on-term", "--need-app", "--strict", "--listen", "1024",
+            "--disable-logging"] + list(extra)
+    env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
+    env.pop("TESTAPP_STATS", None)
+    proc = procs.Process(label, argv, procs.LOAD_CORE,
+                         os.path.join(scratch, "%s-%d.log" % (label, port)), env=env)
+    procs.wait_for_port(port, timeout=20, proc=proc)
+    return Backend("uWSGI x%d" % workers, port, workers, proc)
 
 
 def paste(scratch, workers=4):

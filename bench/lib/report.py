@@ -13,7 +13,7 @@ SCENARIO_TITLES = {
     6: "Memory per idle keep-alive connection",
     7: "Slow uploads beside a normal load",
     8: "Sync-worker saturation",
-    9: "Worker recycling (gunicorn --max-requests)",
+    9: "Worker recycling (gunicorn and uWSGI --max-requests)",
 }
 
 
@@ -83,7 +83,7 @@ def _columns(case):
     if case.baseline:
         cols.insert(1, ("of unattacked", "of_unattacked", lambda v: _fmt(v, pct=True)))
         cols.append(("attacker CPU", "attacker_cpu", lambda v: _fmt(v, pct=True)))
-    if case.key == "recycling":
+    if case.key.startswith("recycling"):
         cols.insert(0, ("requests", "requests", _fmt))
     if case.key.startswith(("ka-", "new-")):
         cols = [c for c in cols if c[1] not in ("p50_ms", "p99_ms")]
@@ -197,11 +197,12 @@ def targets(summary):
     if rps is not None:
         add(8, "≥ 97% of 400 req/s, zero 5xx", "%s req/s, %s non-2xx" % (_fmt(rps), _fmt(bad)),
             "", rps >= 388 and not bad)
-    bad = _get(summary, "recycling", "doorman", "non2xx")
-    err = _get(summary, "recycling", "doorman", "errors")
-    if bad is not None:
-        add(9, "zero 5xx while workers recycle", "%s non-2xx, %s failed" % (_fmt(bad), _fmt(err)),
-            "", bad == 0 and not err)
+    for key, backend in (("recycling", "gunicorn"), ("recycling-uwsgi", "uWSGI")):
+        bad = _get(summary, key, "doorman", "non2xx")
+        err = _get(summary, key, "doorman", "errors")
+        if bad is not None:
+            add(9, "zero 5xx while %s workers recycle" % backend,
+                "%s non-2xx, %s failed" % (_fmt(bad), _fmt(err)), "", bad == 0 and not err)
     return rows
 
 

@@ -230,6 +230,8 @@ CASES = [
          _httperf("paste", "/hello", 1)),
     Case("recycling", 9, "gunicorn --max-requests 20 --max-requests-jitter 5, ab -k, 20 clients",
          _recycling, once=True),
+    Case("recycling-uwsgi", 9, "uWSGI --max-requests 20 (HTTP/1.1 keep-alive), ab -k, 20 clients",
+         _recycling, once=True),
 ]
 
 
@@ -253,6 +255,10 @@ GROUPS = [
                                         extra=["--max-requests", "20",
                                                "--max-requests-jitter", "5"]),
           ["recycling"]),
+    Group("recycling-uwsgi",
+          lambda ctx: backends.uwsgi(ctx.scratch, workers=4, label="uwsgi-recycling",
+                                     extra=["--max-requests", "20"]),
+          ["recycling-uwsgi"]),
 ]
 
 BY_KEY = {c.key: c for c in CASES}
