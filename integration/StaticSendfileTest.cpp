@@ -27,6 +27,7 @@
 #include "harness/HttpClient.hpp"
 #include "harness/IntegrationTest.hpp"
 #include "harness/Process.hpp"
+#include "harness/Resources.hpp"
 #include "harness/Wait.hpp"
 
 namespace doorman::it {
@@ -47,44 +48,6 @@ constexpr bool kRssMeaningful = true;
 constexpr size_t kSparseSize = 128 * kMiB;
 constexpr size_t kSlowSize = 64 * kMiB;
 #endif
-
-/// VmRSS of `pid` in bytes (0 when unreadable).
-size_t rssOf(pid_t pid) {
-  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
-  std::string line;
-  while (std::getline(status, line)) {
-    if (line.rfind("VmRSS:", 0) == 0) {
-      return std::stoull(line.substr(6)) * 1024;
-    }
-  }
-  return 0;
-}
-
-/// Samples a process's RSS on a thread until stopped; keeps the peak.
-class RssSampler {
- public:
-  explicit RssSampler(pid_t pid) : pid_(pid), thread_([this] { run(); }) {}
-  ~RssSampler() { stop(); }
-  size_t stop() {
-    running_ = false;
-    if (thread_.joinable()) {
-      thread_.join();
-    }
-    return peak_;
-  }
-
- private:
-  void run() {
-    while (running_) {
-      peak_ = std::max(peak_.load(), rssOf(pid_));
-      std::this_thread::sleep_for(milliseconds(20));
-    }
-  }
-  pid_t pid_;
-  std::atomic<bool> running_{true};
-  std::atomic<size_t> peak_{0};
-  std::thread thread_;
-};
 
 /// `count` bytes whose every 4-byte word is its own index: a byte from the wrong offset
 /// can never pass for the right one.
@@ -207,7 +170,7 @@ TEST_F(StaticSendfileTest, ALargeSparseFileToTwentyCurlClientsKeepsMemoryFlat) {
   size_t baselineRss = rssOf(doorman_->pid());
 
   constexpr size_t kClients = 20;
-  RssSampler sampler(doorman_->pid());
+  ResourceSampler sampler(doorman_->pid());
   // curl writes the body into sha256sum (process substitution, waited for) and its size
   // and status to stdout.
   const std::string script =
