@@ -51,7 +51,9 @@ def start(name, scratch, backend, static_root, doorman_binary, wrapper=(), extra
     proc = procs.Process(name, list(wrapper) + argv(conf) + list(extra_args), procs.PROXY_CORE,
                          os.path.join(work, "stdout.log"))
     procs.wait_for_port(port, timeout=start_timeout, proc=proc)
-    return Running(name, port, proc)
+    running = Running(name, port, proc)
+    running.backend = backend
+    return running
 
 
 def _doorman_conf(port, work, backend, static_root):

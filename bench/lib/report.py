@@ -80,6 +80,8 @@ def _columns(case):
         cols.insert(1, ("MB/s", "mbps", lambda v: _fmt(v)))
     if case.key == "saturation":
         cols.insert(1, ("of 400 req/s", "of_limit", lambda v: _fmt(v, pct=True)))
+        cols.insert(2, ("backend direct req/s", "direct_rps", lambda v: _fmt(v)))
+        cols.insert(3, ("of direct", "of_direct", lambda v: _fmt(v, pct=True)))
     if case.baseline:
         cols.insert(1, ("of unattacked", "of_unattacked", lambda v: _fmt(v, pct=True)))
         cols.append(("attacker CPU", "attacker_cpu", lambda v: _fmt(v, pct=True)))
@@ -195,8 +197,11 @@ def targets(summary):
     rps = _get(summary, "saturation", "doorman", "rps")
     bad = _get(summary, "saturation", "doorman", "non2xx")
     if rps is not None:
+        direct = _get(summary, "saturation", "doorman", "direct_rps")
+        ref = ("gunicorn alone, same load: %s req/s (doorman %s of it)"
+               % (_fmt(direct), _fmt(rps / direct, pct=True)) if direct else "")
         add(8, "≥ 97% of 400 req/s, zero 5xx", "%s req/s, %s non-2xx" % (_fmt(rps), _fmt(bad)),
-            "", rps >= 388 and not bad)
+            ref, rps >= 388 and not bad)
     for key, backend in (("recycling", "gunicorn"), ("recycling-uwsgi", "uWSGI")):
         bad = _get(summary, key, "doorman", "non2xx")
         err = _get(summary, key, "doorman", "errors")

@@ -139,6 +139,13 @@ def _httperf(backend, path, calls):
 def _saturation(ctx, proxy):
     out = _wrk(ctx, proxy, "/sleep?ms=10", 200)
     out["of_limit"] = out["rps"] / SATURATION_LIMIT
+    # What the backend itself does under the same load, measured right after: the 400
+    # req/s of the issue count no time for the app server's own work (gunicorn's parsing,
+    # accept and close per request), so this is the limit a proxy can actually reach.
+    direct = load.wrk("http://127.0.0.1:%d/sleep?ms=10" % proxy.backend.port, 200,
+                      ctx.s.seconds)
+    out["direct_rps"] = direct.rps
+    out["of_direct"] = out["rps"] / direct.rps if direct.rps else None
     return out
 
 

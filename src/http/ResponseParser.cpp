@@ -79,6 +79,18 @@ struct ResponseParserCallbacks {
 
   static int onHeadersComplete(llhttp_t* p) { return self(p).onHeadersComplete(); }
 
+  // As on the request side: no empty chunk-extension name or value (RFC 9112 7.1.1).
+  static int onChunkExtensionPart(llhttp_t* p, const char* /*at*/, size_t len) {
+    self(p).chunkExtBytes_ += len;
+    return 0;
+  }
+  static int onChunkExtensionComplete(llhttp_t* p) {
+    auto& s = self(p);
+    return std::exchange(s.chunkExtBytes_, 0) == 0
+               ? s.fail("empty chunk extension name or value in upstream response")
+               : 0;
+  }
+
   static int onChunkHeader(llhttp_t* p) {
     auto& s = self(p);
     // The framing first, so that the error does not depend on how the input was split.
@@ -146,6 +158,10 @@ const llhttp_settings_t& responseSettings() {
     s.on_header_value = &ResponseParserCallbacks::onHeaderValue;
     s.on_header_value_complete = &ResponseParserCallbacks::onHeaderValueComplete;
     s.on_headers_complete = &ResponseParserCallbacks::onHeadersComplete;
+    s.on_chunk_extension_name = &ResponseParserCallbacks::onChunkExtensionPart;
+    s.on_chunk_extension_name_complete = &ResponseParserCallbacks::onChunkExtensionComplete;
+    s.on_chunk_extension_value = &ResponseParserCallbacks::onChunkExtensionPart;
+    s.on_chunk_extension_value_complete = &ResponseParserCallbacks::onChunkExtensionComplete;
     s.on_chunk_header = &ResponseParserCallbacks::onChunkHeader;
     s.on_body = &ResponseParserCallbacks::onBody;
     s.on_message_complete = &ResponseParserCallbacks::onMessageComplete;
@@ -194,6 +210,7 @@ void ResponseParser::resetMessage() {
   value_.clear();
   headBytes_ = 0;
   trailerBytes_ = 0;
+  chunkExtBytes_ = 0;
   headDone_ = false;
   interim_ = false;
   chunkedBody_ = false;

@@ -315,6 +315,31 @@ TEST(HttpRequestParser, MalformedTrailerFieldsAre400) {
   EXPECT_EQ(statusOf(head + "0\r\nX-Big: " + std::string(64 * 1024, 'v') + "\r\n\r\n"), 431);
 }
 
+// Found by fuzz_chunked: llhttp accepts an empty chunk-extension name or value.
+TEST(HttpRequestParser, EmptyChunkExtensionNameOrValueIs400) {
+  const std::string head = "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n";
+  EXPECT_EQ(statusOf(head + "0;=d0\r\n\r\n"), 400);
+  EXPECT_EQ(statusOf(head + "3;;a=1\r\nabc\r\n0\r\n\r\n"), 400);
+  EXPECT_EQ(statusOf(head + "3;a=\r\nabc\r\n0\r\n\r\n"), 400);
+  EXPECT_EQ(statusOf(head + "3;a\r\nabc\r\n0\r\n\r\n"), 0);
+  EXPECT_EQ(statusOf(head + "3;a=\"\"\r\nabc\r\n0\r\n\r\n"), 0) << "empty quoted-string";
+}
+
+// Found by fuzz_request: a trailer section that passes the head limit after a bad line
+// end was 431 in one read (the trailer callback counted first) and 400 byte by byte.
+TEST(HttpRequestParser, BadLineEndInTrailersBeforeTheLimitIs400HoweverItArrives) {
+  RequestLimits limits;
+  limits.headerBytes = 64;
+  const std::string in =
+      "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
+      "0\r\nA: 1\r\nX:\r1 " +
+      std::string(100, 'v') + "\r\n\r\n";
+  EXPECT_EQ(statusOf(in, limits), 400);
+  std::vector<size_t> everyByte(in.size() - 1);
+  std::iota(everyByte.begin(), everyByte.end(), size_t{1});
+  EXPECT_EQ(parsePieces(in, everyByte, limits).errorStatus, 400);
+}
+
 // Found by fuzz_request: extra spaces before an over-long, invalid target gave 414 in
 // one read and 400 (malformed request line) byte by byte.
 TEST(HttpRequestParser, SpacesBeforeALongTargetAre400HoweverTheBytesArrive) {

@@ -303,6 +303,14 @@ TEST(HttpResponseParser, BadChunkingIsAnError) {
             Event::Error);
 }
 
+// Found by fuzz_chunked: llhttp accepts an empty chunk-extension name or value.
+TEST(HttpResponseParser, EmptyChunkExtensionNameOrValueIsAnError) {
+  const std::string head = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n";
+  EXPECT_EQ(parseAll(head + "0;=d0\r\n\r\n").event, Event::Error);
+  EXPECT_EQ(parseAll(head + "1;a=\r\nx\r\n0\r\n\r\n").event, Event::Error);
+  EXPECT_EQ(parseAll(head + "1;a=b\r\nx\r\n0;c\r\n\r\n").event, Event::MessageComplete);
+}
+
 // Found by fuzz_chunked: llhttp 8.1 ends a chunked body at a bare LF after the last
 // chunk and takes any two bytes after chunk data for its CRLF; doorman refuses the
 // response (502) instead of guessing where it ends.

@@ -88,7 +88,7 @@ class RequestParser {
   int onHeadersComplete();
   void reset();
   void failFromParser(llhttp_errno_t err, const char* errorPos);
-  int countTrailer(size_t len);
+  int countTrailer(const char* at, size_t len);  ///< framing up to at+len, then the size bound
   /// Records whether the byte after the method's SP (if in data) starts the target.
   void noteByteAfterMethodSpace(const char* data, size_t len);
   bool decideMethod(const char* data, size_t len);
@@ -131,6 +131,7 @@ class RequestParser {
   bool methodPending_ = false;  ///< llhttp refused the method; 400 or 501 not yet known
   size_t trailerBytes_ = 0;
   size_t trailerCount_ = 0;
+  size_t chunkExtBytes_ = 0;  ///< chunked body: bytes of the extension name/value so far
   const char* framingFrom_ = nullptr;  ///< chunked body: first framing byte not yet checked
   const char* framingEnd_ = nullptr;   ///< chunked body: end of what llhttp is executing
   char framingPrev_ = 0;               ///< chunked body: the framing byte before it

@@ -88,6 +88,7 @@ class ResponseParser {
   bool complete_ = false;
   size_t headBytes_ = 0;
   size_t trailerBytes_ = 0;
+  size_t chunkExtBytes_ = 0;  ///< chunked body: bytes of the extension name/value so far
   std::string errorReason_;
   bool tooLarge_ = false;
 
