@@ -340,6 +340,26 @@ TEST(HttpRequestParser, BadLineEndInTrailersBeforeTheLimitIs400HoweverItArrives)
   EXPECT_EQ(parsePieces(in, everyByte, limits).errorStatus, 400);
 }
 
+// Found by fuzz_request: a trailer name that passes the limit and then has an invalid
+// byte was 400 in one read (llhttp reports no part of a name it refuses) and 431 when
+// the bytes came in pieces (each piece of the name was counted as it arrived).
+TEST(HttpRequestParser, TrailerNamePastTheLimitWithABadByteIs431HoweverItArrives) {
+  RequestLimits limits;
+  limits.headerBytes = 64;
+  const std::string in =
+      "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
+      "0\r\nA: " +
+      std::string(62, 'v') + "\r\nFoo, x: 1\r\n\r\n";
+  EXPECT_EQ(statusOf(in, limits), 431);
+  std::vector<size_t> everyByte(in.size() - 1);
+  std::iota(everyByte.begin(), everyByte.end(), size_t{1});
+  EXPECT_EQ(parsePieces(in, everyByte, limits).errorStatus, 431);
+  // Within the limit, the bad byte is what is wrong.
+  limits.headerBytes = 128;
+  EXPECT_EQ(statusOf(in, limits), 400);
+  EXPECT_EQ(parsePieces(in, everyByte, limits).errorStatus, 400);
+}
+
 // Found by fuzz_request: extra spaces before an over-long, invalid target gave 414 in
 // one read and 400 (malformed request line) byte by byte.
 TEST(HttpRequestParser, SpacesBeforeALongTargetAre400HoweverTheBytesArrive) {

@@ -131,7 +131,8 @@ class RequestParser {
   bool methodPending_ = false;  ///< llhttp refused the method; 400 or 501 not yet known
   size_t trailerBytes_ = 0;
   size_t trailerCount_ = 0;
-  size_t chunkExtBytes_ = 0;  ///< chunked body: bytes of the extension name/value so far
+  size_t chunkExtBytes_ = 0;           ///< chunked body: bytes of the extension name/value so far
+  bool inTrailers_ = false;            ///< chunked body: past the last chunk (trailer section)
   const char* framingFrom_ = nullptr;  ///< chunked body: first framing byte not yet checked
   const char* framingEnd_ = nullptr;   ///< chunked body: end of what llhttp is executing
   char framingPrev_ = 0;               ///< chunked body: the framing byte before it
