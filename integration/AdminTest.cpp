@@ -223,6 +223,7 @@ TEST_F(AdminTest, GaugesAndErrorCountersFollowWhatHappened) {
             1);
   EXPECT_EQ(m.value("doorman_connections", {{"state", "idle"}}), 1);
   EXPECT_EQ(m.value("doorman_connections", {{"state", "waiting"}}), 2);
+  EXPECT_EQ(m.value("doorman_exchanges"), 2);  // the idle connection holds none
   EXPECT_EQ(
       m.value("doorman_upstream_errors_total", {{"upstream", "fault"}, {"kind", "bad_response"}}),
       1);
@@ -275,6 +276,57 @@ TEST_F(AdminTest, StatusIsJsonAndUnknownPathsAre404) {
   auto post = fetch(admin(), httpRequest("POST", "/metrics", "x"));
   ASSERT_TRUE(post);
   EXPECT_EQ(post->status, 405);
+}
+
+/// An idle keep-alive connection is only its socket and a small header: the exchange
+/// (parser, request, response, buffers, pinned configuration) of its last request is gone,
+/// also after pipelined requests, and a new request gets a new one.
+TEST_F(AdminTest, IdleKeepAliveConnectionsHoldNoExchange) {
+  DoormanProcess doorman(dir_, config());
+  auto statusDoc = [&] {
+    auto page = fetch(admin(), httpGet("/status"));
+    return page ? parseJson(page->body) : std::nullopt;
+  };
+  std::vector<std::unique_ptr<HttpClient>> clients;
+  for (int i = 0; i < 5; ++i) {
+    auto client = std::make_unique<HttpClient>(doorman.address());
+    // Two pipelined requests in one write, then idle.
+    ASSERT_TRUE(client->send(httpGet("/hello") + httpGet("/hello")));
+    for (int r = 0; r < 2; ++r) {
+      auto response = client->readResponse();
+      ASSERT_TRUE(response);
+      EXPECT_EQ(response->status, 200);
+    }
+    clients.push_back(std::move(client));
+  }
+  HttpClient busy(doorman.address());
+  ASSERT_TRUE(busy.send(httpGet("/sleep?ms=3000")));
+  std::optional<JsonValue> doc;
+  ASSERT_TRUE(waitUntil(
+      [&] {
+        doc = statusDoc();
+        return doc && (*doc)["connections"]["idle"].integer() == 5 &&
+               (*doc)["connections"]["waiting"].integer() == 1;
+      },
+      milliseconds(5000)));
+  EXPECT_EQ((*doc)["exchanges"].integer(), 1);  // the busy connection's only
+  auto slow = busy.readResponse(milliseconds(10000));
+  ASSERT_TRUE(slow);
+  EXPECT_EQ(slow->status, 200);
+  ASSERT_TRUE(waitUntil(
+      [&] {
+        doc = statusDoc();
+        return doc && (*doc)["connections"]["idle"].integer() == 6;
+      },
+      milliseconds(5000)));
+  EXPECT_EQ((*doc)["exchanges"].integer(), 0);
+  // The idle connections still serve their next request.
+  for (auto& client : clients) {
+    ASSERT_TRUE(client->send(httpGet("/hello")));
+    auto response = client->readResponse();
+    ASSERT_TRUE(response);
+    EXPECT_EQ(response->status, 200);
+  }
 }
 
 TEST_F(AdminTest, OffWhenNotConfigured) {

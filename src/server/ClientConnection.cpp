@@ -5,7 +5,9 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <cassert>
+#include <cstring>
 
 #include "doorman/core/Log.hpp"
 #include "doorman/uv/Requests.hpp"
@@ -68,24 +70,52 @@ bool allowed(ClientConnection::State from, ClientConnection::State to) {
 
 }  // namespace
 
+ClientConnection::Exchange::Exchange(ClientConnection& owner, GenerationPtr generation)
+    : ctx(owner.ctx_),
+      gen(std::move(generation)),
+      timer(owner.ctx_.loop, owner),
+      parser(limitsFrom(gen->config), &owner.ctx_.requestBuffers),
+      sender(owner.ctx_.loop.raw()) {
+  ++ctx.counters.exchanges;
+}
+
+ClientConnection::Exchange::~Exchange() { --ctx.counters.exchanges; }
+
 ClientConnection::ClientConnection(ServerContext& context, uv::HandlePtr<uv_tcp_t> tcp,
-                                   uv::HandlePtr<uv_pipe_t> pipe, std::string peer, uint64_t id)
-    : ctx_(context),
-      tcp_(std::move(tcp)),
-      pipe_(std::move(pipe)),
-      peer_(std::move(peer)),
-      id_(id),
-      timer_(context.loop, *this),
-      parser_(limitsFrom(context.current->config), &context.requestBuffers),
-      sender_(context.loop.raw()) {
+                                   uv::HandlePtr<uv_pipe_t> pipe, std::string_view peer,
+                                   uint64_t id)
+    : ctx_(context), tcp_(std::move(tcp)), pipe_(std::move(pipe)), id_(id) {
+  size_t n = std::min(peer.size(), kPeerSize - 1);
+  std::memcpy(peer_, peer.data(), n);
+  peer_[n] = '\0';
   uv::asHandle(stream())->data = this;
   ++ctx_.counters.open;
 }
 
 ClientConnection::~ClientConnection() {
   // A sink must never be called after its owner is gone: leave every queue first.
-  cancelPending();
+  if (ex_) {
+    cancelPending();
+    ex_->parser.request().body.setListener(nullptr);
+    ex_->request.body.setListener(nullptr);
+  }
   --ctx_.counters.open;
+}
+
+void ClientConnection::endExchange() {
+  if (!ex_) {
+    return;
+  }
+  cancelPending();
+  ex_->timer.stop();
+  ex_->sender.cancel();
+  ex_->parser.request().body.setListener(nullptr);
+  ex_->request.body.setListener(nullptr);
+  if (ex_->bodyHeld || ex_->awaitingBody) {
+    ctx_.registry.stopWaitingForBudget(*this);
+  }
+  // Deferred: this may run inside a callback of the sender, the timer or a body.
+  ctx_.loop.deferDelete(std::move(ex_));
 }
 
 uv_stream_t* ClientConnection::stream() noexcept {
@@ -102,7 +132,7 @@ void ClientConnection::transitionTo(State next) {
 
 void ClientConnection::start() {
   // The first request's head must arrive within timeouts.header (slowloris).
-  timer_.start(static_cast<uint64_t>(config().timeouts.header.count()));
+  ctx_.idle.watch(*this, IdleTimeouts::Kind::FirstRequest);
   startReading();
 }
 
@@ -121,7 +151,7 @@ size_t ClientConnection::unsentBytes() {
 }
 
 uint64_t ClientConnection::deliveredBytes() {
-  uint64_t handed = cachedHit_.file ? cachedHanded_ : sender_.handed();
+  uint64_t handed = ex_->cachedHit.file ? ex_->cachedHanded : ex_->sender.handed();
   size_t unsent = unsentBytes();
   return handed > unsent ? handed - unsent : 0;
 }
@@ -180,9 +210,9 @@ void ClientConnection::onRead(ssize_t nread, const uv_buf_t* buf) {
     case State::Idle:
     case State::ReadingHead:
     case State::ReadingBody:
-      if (bodyHeld_) {
+      if (ex_ && ex_->bodyHeld) {
         // Held back: these bytes come after the ones already waiting.
-        pending_.append(buf->base, len);
+        ex_->pending.append(buf->base, len);
         stopReading();
         return;
       }
@@ -191,8 +221,8 @@ void ClientConnection::onRead(ssize_t nread, const uv_buf_t* buf) {
     case State::Waiting:
     case State::Writing:
       // Pipelined requests: keep them for later, up to a bound.
-      pending_.append(buf->base, len);
-      if (pending_.size() >= config().limits.pipelineBytes) {
+      ex_->pending.append(buf->base, len);
+      if (ex_->pending.size() >= config().limits.pipelineBytes) {
         stopReading();
       }
       return;
@@ -202,14 +232,23 @@ void ClientConnection::onRead(ssize_t nread, const uv_buf_t* buf) {
   }
 }
 
+void ClientConnection::onIdleTimeout() {
+  if (state_ != State::Idle) {
+    return;
+  }
+  if (firstRequest_) {
+    CONN_LOG(Debug, "no request within timeouts.header (%lld ms)",
+             static_cast<long long>(config().timeouts.header.count()));
+  }
+  close();
+}
+
 void ClientConnection::onTimer() {
+  if (!ex_) {
+    return;  // idle connections are timed by ctx_.idle
+  }
   switch (state_) {
     case State::Idle:
-      if (firstRequest_) {
-        CONN_LOG(Debug, "no request within timeouts.header (%lld ms)",
-                 static_cast<long long>(config().timeouts.header.count()));
-      }
-      close();
       return;
     case State::ReadingHead:
       CONN_LOG(Info, "client timed out (timeouts.header %lld ms); answering 408",
@@ -217,7 +256,7 @@ void ClientConnection::onTimer() {
       respondError(408, "request head not received in time", true);
       return;
     case State::ReadingBody:
-      if (bodyHeld_) {
+      if (ex_->bodyHeld) {
         // doorman held the client back for a whole body_idle and there is still no
         // room: the buffers stay exhausted. Not the client's fault: 503.
         CONN_LOG(Warn,
@@ -234,9 +273,9 @@ void ClientConnection::onTimer() {
       // The timeout is about progress, not about finishing a batch: a slow but steady
       // reader drains the write queue and keeps its connection.
       uint64_t delivered = deliveredBytes();
-      if (delivered > deliveredAtArm_) {
-        deliveredAtArm_ = delivered;
-        timer_.start(static_cast<uint64_t>(config().timeouts.sendIdle.count()));
+      if (delivered > ex_->deliveredAtArm) {
+        ex_->deliveredAtArm = delivered;
+        ex_->timer.start(static_cast<uint64_t>(config().timeouts.sendIdle.count()));
         return;
       }
       CONN_LOG(Info, "client timed out (timeouts.send_idle %lld ms): it stopped reading",
@@ -249,11 +288,11 @@ void ClientConnection::onTimer() {
       close();
       return;
     case State::Waiting:
-      if (awaitingBody_) {
+      if (ex_->awaitingBody) {
         CONN_LOG(Warn,
                  "the request body could not be written to disk within timeouts.body_idle "
                  "(buffering.disk_total exhausted); answering 503");
-        awaitingBody_ = false;
+        ex_->awaitingBody = false;
         respondError(503, "buffers exhausted, try again shortly", true, 1);
       }
       return;
@@ -278,20 +317,15 @@ void ClientConnection::close() {
   if (state_ == State::Waiting) {
     logRequest(499);  // nginx's code for "the client closed the connection first"
   } else if (state_ == State::Writing) {
-    logRequest(response_.status);  // with the bytes that did go out
+    logRequest(ex_->response.status);  // with the bytes that did go out
   }
-  cancelPending();
+  unlink();  // from the idle lists
+  endExchange();
   state_ = State::Closed;
   reading_ = false;
-  timer_.stop();
-  sender_.cancel();
-  parser_.request().body.setListener(nullptr);
   ctx_.registry.stopWaitingForBudget(*this);
   tcp_.reset();
   pipe_.reset();
-  request_ = http::Request{};
-  response_ = http::Response{};
-  pending_.clear();
   ctx_.registry.onConnectionClosed(*this);
 }
 

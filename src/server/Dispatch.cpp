@@ -26,46 +26,46 @@ bool isIdempotent(const http::Request& r) {
 }  // namespace
 
 void ClientConnection::dispatch() {
-  const std::string* host = request_.headers.find("Host");
-  route_ = gen_->router->match(host != nullptr ? std::string_view(*host) : std::string_view(),
-                               request_.target);
-  if (route_ == nullptr) {
+  const std::string* host = ex_->request.headers.find("Host");
+  ex_->route = ex_->gen->router->match(
+      host != nullptr ? std::string_view(*host) : std::string_view(), ex_->request.target);
+  if (ex_->route == nullptr) {
     respondError(404, "no route for this path", false);
     return;
   }
-  if (route_->route->staticFiles) {
+  if (ex_->route->route->staticFiles) {
     statics::CacheHit hit;
-    if (ctx_.files.serveCached(*route_->route, request_, hit)) {
+    if (ctx_.files.serveCached(*ex_->route->route, ex_->request, hit)) {
       respondCached(std::move(hit));
       return;
     }
-    staticTicket_ = ctx_.files.serve(*route_->route, request_, *this);
+    ex_->staticTicket = ctx_.files.serve(*ex_->route->route, ex_->request, *this);
     return;
   }
   forwardUpstream();
 }
 
 void ClientConnection::forwardUpstream() {
-  if (route_->pool == nullptr) {
+  if (ex_->route->pool == nullptr) {
     respondError(502, "route has no upstream", false);
     return;
   }
   http::ForwardInfo info;
   info.clientAddress = peer_;
   info.proto = "http";
-  info.requestId = requestId_;
+  info.requestId = ex_->requestId;
   info.requestStartMicros = realtimeMicros();
-  info.fallbackHost = route_->pool->name();
+  info.fallbackHost = ex_->route->pool->name();
   auto out = std::make_shared<upstream::OutboundRequest>();
-  out->head = http::serializeUpstreamRequestHead(request_, info);
-  out->method = std::string_view(out->head).substr(0, request_.method.size());
-  out->body = std::move(request_.body);
-  out->headRequest = request_.isHead();
-  out->idempotent = isIdempotent(request_);
+  out->head = http::serializeUpstreamRequestHead(ex_->request, info);
+  out->method = std::string_view(out->head).substr(0, ex_->request.method.size());
+  out->body = std::move(ex_->request.body);
+  out->headRequest = ex_->request.isHead();
+  out->idempotent = isIdempotent(ex_->request);
   upstream::UpstreamPool::Rejection rejection;
-  tel_.submitUs = ops::monotonicMicros();
-  job_ = route_->pool->submit(std::move(out), *this, route_->queueTimeoutMs, rejection);
-  if (!job_) {
+  ex_->tel.submitUs = ops::monotonicMicros();
+  ex_->job = ex_->route->pool->submit(std::move(out), *this, ex_->route->queueTimeoutMs, rejection);
+  if (!ex_->job) {
     CONN_LOG(Warn, "%s; answering %d", rejection.reason.c_str(), rejection.status);
     ++ctx_.counters.upstreamErrors;
     respondError(rejection.status, rejection.reason, false, rejection.retryAfterSeconds);
@@ -73,58 +73,61 @@ void ClientConnection::forwardUpstream() {
 }
 
 void ClientConnection::recordUpstreamTelemetry() {
-  tel_.answeredUs = ops::monotonicMicros();
-  if (!job_) {
+  ex_->tel.answeredUs = ops::monotonicMicros();
+  if (!ex_->job) {
     return;
   }
   // The pool's own timing (upstream::JobTiming): queue wait until the last try got its
   // slot, upstream time of that try; 0 means the phase did not happen.
-  const upstream::JobTiming& t = job_->timing;
-  tel_.tries = t.tries;
-  tel_.server = t.server;
+  const upstream::JobTiming& t = ex_->job->timing;
+  ex_->tel.tries = t.tries;
+  ex_->tel.server = t.server;
   if (t.queuedUs != 0) {
     uint64_t queueEnd = t.dispatchedUs != 0 ? t.dispatchedUs : t.completedUs;
-    tel_.queueUs = queueEnd >= t.queuedUs ? static_cast<int64_t>(queueEnd - t.queuedUs) : 0;
+    ex_->tel.queueUs = queueEnd >= t.queuedUs ? static_cast<int64_t>(queueEnd - t.queuedUs) : 0;
   }
   if (t.dispatchedUs != 0 && t.completedUs >= t.dispatchedUs) {
-    tel_.upstreamUs = static_cast<int64_t>(t.completedUs - t.dispatchedUs);
+    ex_->tel.upstreamUs = static_cast<int64_t>(t.completedUs - t.dispatchedUs);
   }
 }
 
 void ClientConnection::onUpstreamResponse(http::Response response) {
   recordUpstreamTelemetry();
-  job_.reset();
+  ex_->job.reset();
   respond(std::move(response), false);
 }
 
 void ClientConnection::onUpstreamFailure(int status, std::string_view reason,
                                          uint64_t retryAfterSeconds) {
   recordUpstreamTelemetry();
-  job_.reset();
+  ex_->job.reset();
   ++ctx_.counters.upstreamErrors;  // the pool wrote the error-log line (it knows why)
   respondError(status, reason, false, retryAfterSeconds);
 }
 
 void ClientConnection::onStaticResponse(http::Response response) {
-  staticTicket_.reset();
+  ex_->staticTicket.reset();
   respond(std::move(response), false);
 }
 
 void ClientConnection::onStaticMiss() {
-  staticTicket_.reset();
+  ex_->staticTicket.reset();
   forwardUpstream();
 }
 
 void ClientConnection::cancelPending() {
-  if (job_) {
-    if (route_ != nullptr && route_->pool != nullptr) {
-      route_->pool->cancel(*job_);
-    }
-    job_.reset();
+  if (!ex_) {
+    return;
   }
-  if (staticTicket_) {
-    ctx_.files.cancel(*staticTicket_);
-    staticTicket_.reset();
+  if (ex_->job) {
+    if (ex_->route != nullptr && ex_->route->pool != nullptr) {
+      ex_->route->pool->cancel(*ex_->job);
+    }
+    ex_->job.reset();
+  }
+  if (ex_->staticTicket) {
+    ctx_.files.cancel(*ex_->staticTicket);
+    ex_->staticTicket.reset();
   }
 }
 

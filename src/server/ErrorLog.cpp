@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cstdarg>
+#include <cstring>
 
 #include "doorman/server/ClientConnection.hpp"
 #include "doorman/upstream/UpstreamConnection.hpp"
@@ -28,19 +29,19 @@ core::Doing ClientConnection::doing() const noexcept {
     case State::ReadingBody:
       return Doing::ReadingRequestBody;
     case State::Waiting:
-      if (awaitingBody_) {
+      if (ex_->awaitingBody) {
         return Doing::ReadingRequestBody;  // its last bytes are still going to disk
       }
-      if (job_) {
-        if (job_->state == upstream::Job::State::Queued) {
+      if (ex_->job) {
+        if (ex_->job->state == upstream::Job::State::Queued) {
           return Doing::WaitingInQueue;
         }
-        if (job_->connection != nullptr) {
-          return job_->connection->doing();
+        if (ex_->job->connection != nullptr) {
+          return ex_->job->connection->doing();
         }
         return Doing::Processing;
       }
-      return staticTicket_ ? Doing::ReadingFile : Doing::Processing;
+      return ex_->staticTicket ? Doing::ReadingFile : Doing::Processing;
     case State::Writing:
       return Doing::SendingResponse;
     case State::Lingering:
@@ -51,13 +52,16 @@ core::Doing ClientConnection::doing() const noexcept {
 }
 
 const http::Request* ClientConnection::loggedRequest() const noexcept {
-  if (!request_.method.empty()) {
-    return &request_;  // complete
+  if (!ex_) {
+    return nullptr;
   }
-  // The head is known from HeadComplete on, also when the body failed (parser_.readingBody()
+  if (!ex_->request.method.empty()) {
+    return &ex_->request;  // complete
+  }
+  // The head is known from HeadComplete on, also when the body failed (ex_->parser.readingBody()
   // stays set until the next message begins).
-  if (state_ == State::ReadingBody || (state_ != State::Idle && parser_.readingBody())) {
-    return &parser_.request();
+  if (state_ == State::ReadingBody || (state_ != State::Idle && ex_->parser.readingBody())) {
+    return &ex_->parser.request();
   }
   return nullptr;
 }
@@ -75,15 +79,14 @@ void ClientConnection::describe(std::string& out) const {
       port = ntohs(reinterpret_cast<const sockaddr_in6*>(&ss)->sin6_port);
     }
   }
-  const bool v6 = peer_.find(':') != std::string::npos;
+  const bool v6 = std::strchr(peer_, ':') != nullptr;
   if (port < 0) {
-    core::Log::append(out, ", client: %s", peer_.c_str());
+    core::Log::append(out, ", client: %s", peer_);
   } else {
-    core::Log::append(out, ", client: %s%s%s:%d", v6 ? "[" : "", peer_.c_str(), v6 ? "]" : "",
-                      port);
+    core::Log::append(out, ", client: %s%s%s:%d", v6 ? "[" : "", peer_, v6 ? "]" : "", port);
   }
   core::Log::append(out, ", conn: %llu, request: %s", static_cast<unsigned long long>(id_),
-                    requestId_.empty() ? "-" : requestId_.c_str());
+                    !ex_ || ex_->requestId.empty() ? "-" : ex_->requestId.c_str());
   if (const http::Request* r = loggedRequest()) {
     int targetLength = static_cast<int>(std::min<size_t>(r->target.size(), kMaxLoggedTarget));
     core::Log::append(out, " \"%s %.*s%s HTTP/1.%d\"", r->method.c_str(), targetLength,
@@ -102,9 +105,9 @@ void ClientConnection::logEvent(core::LogLevel level, const char* fmt, ...) cons
   line += " while ";
   line += core::doingText(doing());
   describe(line);
-  if (route_ != nullptr && route_->pool != nullptr && state_ != State::Idle) {
-    const std::string& server = job_ ? job_->timing.server : tel_.server;
-    core::Log::append(line, ", upstream: \"%s\"%s%s", route_->pool->name().c_str(),
+  if (ex_ && ex_->route != nullptr && ex_->route->pool != nullptr && state_ != State::Idle) {
+    const std::string& server = ex_->job ? ex_->job->timing.server : ex_->tel.server;
+    core::Log::append(line, ", upstream: \"%s\"%s%s", ex_->route->pool->name().c_str(),
                       server.empty() ? "" : " ", server.c_str());
   }
   core::Log::write(level, "%s", line.c_str());

@@ -135,6 +135,9 @@ std::string Server::renderMetrics() const {
   for (const auto& [state, n] : states) {
     t.sample("doorman_connections", Labels{{"state", state}}, n);
   }
+  t.family("doorman_exchanges", "gauge",
+           "Client connections with a request in progress (an idle one holds no exchange).");
+  t.sample("doorman_exchanges", {}, ctx_->counters.exchanges);
   t.family("doorman_connections_accepted_total", "counter", "Client connections accepted.");
   t.sample("doorman_connections_accepted_total", {}, ctx_->counters.accepted);
 
@@ -176,7 +179,8 @@ std::string Server::renderStatus() const {
   for (const auto& [state, n] : states) {
     out += "," + jsonString(state) + ":" + std::to_string(n);
   }
-  out += "},\"requests\":" + std::to_string(ctx_->counters.requests) +
+  out += "},\"exchanges\":" + std::to_string(ctx_->counters.exchanges) +
+         ",\"requests\":" + std::to_string(ctx_->counters.requests) +
          ",\"responses\":" + std::to_string(ctx_->counters.responses) +
          ",\"buffered_bytes\":{\"memory\":" + std::to_string(budget_.used()) +
          ",\"memory_limit\":" + std::to_string(budget_.limit()) +

@@ -32,21 +32,24 @@ void ClientConnection::consume(const char* data, size_t len) {
     if (state_ == State::Idle) {
       startReadingHead();
     }
+    if (!ex_) {
+      return;  // closed
+    }
     if (state_ != State::ReadingHead && state_ != State::ReadingBody) {
       // A complete request is being served: what follows is pipelined.
-      pending_.append(data, len);
+      ex_->pending.append(data, len);
       return;
     }
     size_t feedLen = len;
     if (state_ == State::ReadingBody && !bodyFeedLength(data, len, feedLen)) {
       return;
     }
-    auto result = parser_.feed(data, feedLen);
+    auto result = ex_->parser.feed(data, feedLen);
     data += result.consumed;
     len -= result.consumed;
-    tel_.bytesIn += result.consumed;
+    ex_->tel.bytesIn += result.consumed;
     if (state_ == State::ReadingBody) {
-      bodyReceived_ += result.consumed;
+      ex_->bodyReceived += result.consumed;
     }
     switch (result.event) {
       case Event::NeedMore:
@@ -61,7 +64,7 @@ void ClientConnection::consume(const char* data, size_t len) {
         break;
       case Event::MessageComplete:
         if (len > 0) {
-          pending_.append(data, len);
+          ex_->pending.append(data, len);
           len = 0;
         }
         onRequestComplete();
@@ -74,17 +77,23 @@ void ClientConnection::consume(const char* data, size_t len) {
 }
 
 void ClientConnection::startReadingHead() {
+  unlink();  // from the idle lists; idleSinceMs stays: when the connection became idle
   transitionTo(State::ReadingHead);
   beginRequest();
-  if (!firstRequest_) {
-    timer_.start(static_cast<uint64_t>(config().timeouts.header.count()));
+  uint64_t header = static_cast<uint64_t>(config().timeouts.header.count());
+  if (firstRequest_) {
+    // The first request's head is due timeouts.header after the accept (slowloris).
+    uint64_t waited = ctx_.loop.nowMs() - idleSinceMs;
+    ex_->timer.start(waited < header ? header - waited : 0);
+  } else {
+    ex_->timer.start(header);
   }
 }
 
 bool ClientConnection::bodyFeedLength(const char* data, size_t len, size_t& feedLen) {
   // Feed no more body than the buffers can take now; the rest waits (back-pressure).
-  const http::Request& req = parser_.request();
-  core::Body& body = parser_.request().body;
+  const http::Request& req = ex_->parser.request();
+  core::Body& body = ex_->parser.request().body;
   uint64_t want = len;
   if (!req.chunked) {
     want = std::min<uint64_t>(len, req.contentLength - std::min(req.contentLength, body.size()));
@@ -115,14 +124,14 @@ void ClientConnection::awaitMoreRequestBytes() {
     respondError(408, "request body arrived too slowly", true);
     return;
   }
-  timer_.start(static_cast<uint64_t>(config().timeouts.bodyIdle.count()));
+  ex_->timer.start(static_cast<uint64_t>(config().timeouts.bodyIdle.count()));
 }
 
 void ClientConnection::onBadRequest() {
-  CONN_LOG(Info, "bad request: %s; answering %d", parser_.errorReason().c_str(),
-           parser_.errorStatus());
+  CONN_LOG(Info, "bad request: %s; answering %d", ex_->parser.errorReason().c_str(),
+           ex_->parser.errorStatus());
   ++ctx_.counters.clientErrors;
-  respondError(parser_.errorStatus(), parser_.errorReason(), true);
+  respondError(ex_->parser.errorStatus(), ex_->parser.errorReason(), true);
 }
 
 bool ClientConnection::bodyTooSlow() const {
@@ -131,8 +140,8 @@ bool ClientConnection::bodyTooSlow() const {
   // one that stops entirely is caught by timeouts.body_idle.
   static constexpr uint64_t kGraceMs = 5000;
   uint64_t rate = config().timeouts.bodyMinRate;
-  uint64_t elapsed = ctx_.loop.nowMs() - bodyStartMs_;
-  return rate > 0 && elapsed >= kGraceMs && bodyReceived_ * 1000 < rate * elapsed;
+  uint64_t elapsed = ctx_.loop.nowMs() - ex_->bodyStartMs;
+  return rate > 0 && elapsed >= kGraceMs && ex_->bodyReceived * 1000 < rate * elapsed;
 }
 
 bool ClientConnection::bufferingExhausted() const {
@@ -148,54 +157,55 @@ bool ClientConnection::bufferingExhausted() const {
 void ClientConnection::holdBody(const char* data, size_t len) {
   // Back-pressure: the buffers are short. Keep what was read, stop reading, and let the
   // client's TCP window close; the body timeouts do not run while doorman holds it.
-  pending_.insert(0, data, len);
+  ex_->pending.insert(0, data, len);
   uint64_t now = ctx_.loop.nowMs();
-  if (!bodyHeld_) {
-    bodyHeld_ = true;
-    heldSinceMs_ = now;
-    if (heldFirstMs_ == 0) {
-      heldFirstMs_ = now;
+  if (!ex_->bodyHeld) {
+    ex_->bodyHeld = true;
+    ex_->heldSinceMs = now;
+    if (ex_->heldFirstMs == 0) {
+      ex_->heldFirstMs = now;
     }
   }
   stopReading();
   // The body timeouts are the client's; while held, body_idle bounds how long doorman
   // waits for room (without any progress) before it gives up with 503 (onTimer).
   uint64_t idle = static_cast<uint64_t>(config().timeouts.bodyIdle.count());
-  uint64_t waited = now - heldFirstMs_;
-  timer_.start(waited < idle ? idle - waited : 1);
-  if (!parser_.request().body.writing()) {
+  uint64_t waited = now - ex_->heldFirstMs;
+  ex_->timer.start(waited < idle ? idle - waited : 1);
+  if (!ex_->parser.request().body.writing()) {
     ctx_.registry.waitForBudget(*this);  // no disk write of ours will wake us
   }
 }
 
 void ClientConnection::resumeBody() {
-  if (!bodyHeld_ || state_ != State::ReadingBody) {
+  if (state_ != State::ReadingBody || !ex_->bodyHeld) {
     return;
   }
-  bodyHeld_ = false;
+  ex_->bodyHeld = false;
   ctx_.registry.stopWaitingForBudget(*this);
-  bodyStartMs_ += ctx_.loop.nowMs() - heldSinceMs_;  // held time is not the client's
-  timer_.start(static_cast<uint64_t>(config().timeouts.bodyIdle.count()));
-  uint64_t sizeBefore = parser_.request().body.size();
-  uint64_t firstHeld = heldFirstMs_;
-  heldFirstMs_ = 0;
-  std::string bytes = std::move(pending_);
-  pending_.clear();
+  ex_->bodyStartMs += ctx_.loop.nowMs() - ex_->heldSinceMs;  // held time is not the client's
+  ex_->timer.start(static_cast<uint64_t>(config().timeouts.bodyIdle.count()));
+  uint64_t sizeBefore = ex_->parser.request().body.size();
+  uint64_t firstHeld = ex_->heldFirstMs;
+  ex_->heldFirstMs = 0;
+  std::string bytes = std::move(ex_->pending);
+  ex_->pending.clear();
   consume(bytes.data(), bytes.size());
-  if (bodyHeld_ && state_ == State::ReadingBody && parser_.request().body.size() == sizeBefore) {
+  if (state_ == State::ReadingBody && ex_->bodyHeld &&
+      ex_->parser.request().body.size() == sizeBefore) {
     // Held again without taking a byte: the wait for room goes on from where it was.
-    heldFirstMs_ = firstHeld;
+    ex_->heldFirstMs = firstHeld;
     uint64_t idle = static_cast<uint64_t>(config().timeouts.bodyIdle.count());
     uint64_t waited = ctx_.loop.nowMs() - firstHeld;
-    timer_.start(waited < idle ? idle - waited : 1);
+    ex_->timer.start(waited < idle ? idle - waited : 1);
   }
-  if (!bodyHeld_ && state_ != State::Closed && state_ != State::Lingering) {
+  if (state_ != State::Closed && state_ != State::Lingering && !(ex_ && ex_->bodyHeld)) {
     startReading();
   }
 }
 
 void ClientConnection::onBudgetPoll() {
-  if (state_ == State::Waiting && awaitingBody_) {
+  if (state_ == State::Waiting && ex_->awaitingBody) {
     continueSettling();
     return;
   }
@@ -203,7 +213,7 @@ void ClientConnection::onBudgetPoll() {
 }
 
 void ClientConnection::onBodyWritable() {
-  if (state_ == State::Waiting && awaitingBody_) {
+  if (state_ == State::Waiting && ex_->awaitingBody) {
     continueSettling();
     return;
   }
@@ -213,10 +223,10 @@ void ClientConnection::onBodyWritable() {
 void ClientConnection::continueSettling() {
   // The request is complete; its last spilled bytes wait for the disk budget (a chunked
   // body reserves as it goes). Retry; with no write in flight, nothing else would.
-  core::Body& body = request_.body;
+  core::Body& body = ex_->request.body;
   (void)body.prepare(0);  // starts the next write if the budget has room now
   if (body.settled() || body.failed()) {
-    awaitingBody_ = false;
+    ex_->awaitingBody = false;
     requestBodyReady();
     return;
   }
@@ -226,39 +236,39 @@ void ClientConnection::continueSettling() {
 }
 
 void ClientConnection::onBodySettled() {
-  if (state_ == State::Waiting && awaitingBody_) {
-    awaitingBody_ = false;
+  if (state_ == State::Waiting && ex_->awaitingBody) {
+    ex_->awaitingBody = false;
     requestBodyReady();
     return;
   }
-  if (state_ == State::ReadingBody && parser_.request().body.failed()) {
+  if (state_ == State::ReadingBody && ex_->parser.request().body.failed()) {
     CONN_LOG(Warn, "request body could not be buffered: %s; answering 503",
-             parser_.request().body.error().c_str());
+             ex_->parser.request().body.error().c_str());
     respondError(503, "request body could not be buffered", true, 1);
   }
 }
 
 void ClientConnection::requestBodyReady() {
-  if (request_.body.failed()) {
+  if (ex_->request.body.failed()) {
     CONN_LOG(Warn, "request body could not be buffered: %s; answering 503",
-             request_.body.error().c_str());
+             ex_->request.body.error().c_str());
     respondError(503, "request body could not be buffered", true, 1);
     return;
   }
-  timer_.stop();  // the body_idle bound of a settling body (onRequestComplete)
+  ex_->timer.stop();  // the body_idle bound of a settling body (onRequestComplete)
   dispatch();
 }
 
 void ClientConnection::onHeadComplete() {
   transitionTo(State::ReadingBody);
-  if (const std::string* given = parser_.request().headers.find("X-Request-ID");
+  if (const std::string* given = ex_->parser.request().headers.find("X-Request-ID");
       given != nullptr && acceptableRequestId(*given)) {
-    requestId_ = *given;
+    ex_->requestId = *given;
   }
-  bodyStartMs_ = ctx_.loop.nowMs();
-  bodyReceived_ = 0;
-  timer_.start(static_cast<uint64_t>(config().timeouts.bodyIdle.count()));
-  const http::Request& req = parser_.request();
+  ex_->bodyStartMs = ctx_.loop.nowMs();
+  ex_->bodyReceived = 0;
+  ex_->timer.start(static_cast<uint64_t>(config().timeouts.bodyIdle.count()));
+  const http::Request& req = ex_->parser.request();
   bool bodyExpected = req.chunked || (req.hasContentLength && req.contentLength > 0);
   if (bodyExpected) {
     const core::BufferPolicy& buffers = ctx_.requestBuffers;
@@ -284,9 +294,9 @@ void ClientConnection::onHeadComplete() {
       respondError(503, "buffers exhausted, try again shortly", true, 1);
       return;
     }
-    parser_.request().body.setListener(this);
+    ex_->parser.request().body.setListener(this);
     if (req.hasContentLength) {
-      parser_.request().body.expectSize(req.contentLength);
+      ex_->parser.request().body.expectSize(req.contentLength);
     }
   }
   if (req.expectContinue && bodyExpected) {
@@ -297,28 +307,28 @@ void ClientConnection::onHeadComplete() {
 }
 
 void ClientConnection::beginRequest() {
-  gen_ = ctx_.current;  // pinned until the response is written
+  // The exchange pins the newest generation until the response is written.
+  ex_ = std::make_unique<Exchange>(*this, ctx_.current);
   // Every request has an id from its first byte on (log lines, access log); a valid
   // X-Request-ID of the client replaces it when the head is complete.
-  requestId_ = ctx_.ids.next();
-  tel_ = Telemetry{};
-  tel_.startUnixUs = ops::wallMicros();
-  tel_.startUs = ops::monotonicMicros();
+  ex_->requestId = ctx_.ids.next();
+  ex_->tel.startUnixUs = ops::wallMicros();
+  ex_->tel.startUs = ops::monotonicMicros();
 }
 
 void ClientConnection::onRequestComplete() {
-  tel_.completeUs = ops::monotonicMicros();
-  timer_.stop();
+  ex_->tel.completeUs = ops::monotonicMicros();
+  ex_->timer.stop();
   transitionTo(State::Waiting);
   firstRequest_ = false;
-  request_ = parser_.takeRequest();
+  ex_->request = ex_->parser.takeRequest();
   ++ctx_.counters.requests;
-  request_.body.finish();
-  if (!request_.body.settled() && !request_.body.failed()) {
-    awaitingBody_ = true;  // the last spilled bytes are being written: onBodySettled()
+  ex_->request.body.finish();
+  if (!ex_->request.body.settled() && !ex_->request.body.failed()) {
+    ex_->awaitingBody = true;  // the last spilled bytes are being written: onBodySettled()
     // Bounded like a held body: no room within body_idle is a 503 (onTimer).
-    timer_.start(static_cast<uint64_t>(config().timeouts.bodyIdle.count()));
-    if (!request_.body.writing()) {
+    ex_->timer.start(static_cast<uint64_t>(config().timeouts.bodyIdle.count()));
+    if (!ex_->request.body.writing()) {
       ctx_.registry.waitForBudget(*this);
     }
     return;
@@ -346,7 +356,7 @@ void ClientConnection::onClientEof(const char* why) {
       // A client may half-close after its request; the response is complete in our
       // buffers, so finish sending it (a real reset shows up as a write error).
       stopReading();
-      closeAfterResponse_ = true;
+      ex_->closeAfterResponse = true;
       return;
     case State::Lingering:
     case State::Closed:
@@ -356,25 +366,21 @@ void ClientConnection::onClientEof(const char* why) {
 }
 
 void ClientConnection::resumeAfterResponse() {
-  // Back to Idle for the next request; pipelined bytes already read come first.
+  // Back to Idle for the next request: the exchange ends (an idle connection pins no
+  // configuration and holds no parser or buffers); pipelined bytes already read come first.
   transitionTo(State::Idle);
-  request_ = http::Request{};
-  response_ = http::Response{};
-  responseHead_.clear();
-  route_ = nullptr;
-  gen_.reset();  // an idle connection pins no configuration
+  std::string bytes = std::move(ex_->pending);
+  endExchange();
   if (draining_ || ctx_.draining) {
     close();
     return;
   }
-  timer_.start(static_cast<uint64_t>(config().timeouts.keepalive.count()));
-  if (!pending_.empty()) {
-    std::string bytes = std::move(pending_);
-    pending_.clear();
+  ctx_.idle.watch(*this, IdleTimeouts::Kind::KeepAlive);
+  if (!bytes.empty()) {
     consume(bytes.data(), bytes.size());
   }
   if ((state_ == State::Idle || state_ == State::ReadingHead || state_ == State::ReadingBody) &&
-      !bodyHeld_) {
+      !(ex_ && ex_->bodyHeld)) {
     startReading();
   }
 }

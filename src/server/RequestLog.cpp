@@ -21,44 +21,47 @@ std::string routeLabel(const config::Route& route) {
 }
 
 void ClientConnection::logRequest(int status) {
-  if (tel_.logged || tel_.startUs < 0) {
+  if (!ex_ || ex_->tel.logged || ex_->tel.startUs < 0) {
     return;
   }
-  tel_.logged = true;
+  ex_->tel.logged = true;
   int64_t now = ops::monotonicMicros();
-  std::string route = route_ != nullptr ? routeLabel(*route_->route) : std::string();
-  int64_t total = span(tel_.startUs, now);
+  std::string route = ex_->route != nullptr ? routeLabel(*ex_->route->route) : std::string();
+  int64_t total = span(ex_->tel.startUs, now);
   ctx_.metrics.recordRequest(route, status, total);
-  const bool upstream = tel_.submitUs >= 0 && route_ != nullptr && route_->pool != nullptr;
-  if (upstream && tel_.queueUs >= 0) {
-    ctx_.metrics.queueWait[route_->pool->name()].observeMicros(tel_.queueUs);
+  const bool upstream =
+      ex_->tel.submitUs >= 0 && ex_->route != nullptr && ex_->route->pool != nullptr;
+  if (upstream && ex_->tel.queueUs >= 0) {
+    ctx_.metrics.queueWait[ex_->route->pool->name()].observeMicros(ex_->tel.queueUs);
   }
   if (ctx_.accessLog == nullptr || !config().accessLog.enabled) {
     return;
   }
   ops::RequestRecord r;
-  r.startUnixMicros = tel_.startUnixUs;
+  r.startUnixMicros = ex_->tel.startUnixUs;
   r.client = peer_;
-  r.method = request_.method;
-  r.target = request_.target;
-  r.versionMinor = request_.versionMinor;
+  r.method = ex_->request.method;
+  r.target = ex_->request.target;
+  r.versionMinor = ex_->request.versionMinor;
   r.status = status;
-  r.bytesIn = tel_.bytesIn;
-  r.bytesOut = tel_.bytesOut;
-  r.bodyOut = tel_.bytesOut > responseHead_.size() ? tel_.bytesOut - responseHead_.size() : 0;
-  r.requestId = requestId_;
-  r.referer = headerOr(request_, "Referer");
-  r.userAgent = headerOr(request_, "User-Agent");
+  r.bytesIn = ex_->tel.bytesIn;
+  r.bytesOut = ex_->tel.bytesOut;
+  r.bodyOut = ex_->tel.bytesOut > ex_->responseHead.size()
+                  ? ex_->tel.bytesOut - ex_->responseHead.size()
+                  : 0;
+  r.requestId = ex_->requestId;
+  r.referer = headerOr(ex_->request, "Referer");
+  r.userAgent = headerOr(ex_->request, "User-Agent");
   r.route = route;
   if (upstream) {
-    r.upstream = route_->pool->name();
-    r.server = tel_.server;
-    r.tries = tel_.tries;
-    r.queueUs = tel_.queueUs;
-    r.upstreamUs = tel_.upstreamUs;
+    r.upstream = ex_->route->pool->name();
+    r.server = ex_->tel.server;
+    r.tries = ex_->tel.tries;
+    r.queueUs = ex_->tel.queueUs;
+    r.upstreamUs = ex_->tel.upstreamUs;
   }
-  r.receiveUs = span(tel_.startUs, tel_.completeUs);
-  r.sendUs = span(tel_.respondUs, now);
+  r.receiveUs = span(ex_->tel.startUs, ex_->tel.completeUs);
+  r.sendUs = span(ex_->tel.respondUs, now);
   r.totalUs = total;
   ops::AccessLogFormat format = ops::AccessLogFormat::Combined;
   ops::parseAccessLogFormat(config().accessLog.format, format);

@@ -48,9 +48,9 @@ Server::Server(uv::Loop& loop, const config::Config& config)
       diskBudget_(config.buffering.diskTotal),
       budgetPoll_(loop, *this),
       files_(std::make_unique<statics::FileServer>(loop, &budget_, config.staticCache)),
-      ctx_(std::make_unique<ServerContext>(loop, budget_, diskBudget_, requestBuffers_,
-                                           responseBuffers_, *files_,
-                                           static_cast<ConnectionRegistry&>(*this))),
+      ctx_(std::make_unique<ServerContext>(
+          loop, budget_, diskBudget_, requestBuffers_, responseBuffers_, *files_,
+          static_cast<ConnectionRegistry&>(*this), static_cast<IdleTimeoutListener&>(*this))),
       startedUnix_(static_cast<uint64_t>(std::time(nullptr))) {
   // Buffering is process-wide: a reload changes memory_total (setLimit) but temp_dir,
   // memory_per_message and disk_total need a restart, like static_cache.
@@ -89,6 +89,11 @@ void Server::onTimer() {
   if (!budgetWaiters_.empty()) {
     budgetPoll_.start(kBudgetPollMs);
   }
+}
+
+void Server::onIdleExpired(TimeoutLink& link) {
+  // Only client connections sit in the idle lists.
+  static_cast<ClientConnection&>(link).onIdleTimeout();
 }
 
 Server::~Server() {
@@ -243,6 +248,7 @@ bool Server::reload(config::Config config, const upstream::ResolvedServers& serv
     }
   }
   ctx_->current = std::move(next);
+  ctx_->idle.rearm();  // the keepalive/header timeouts may have changed
   return true;
 }
 

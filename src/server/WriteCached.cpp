@@ -21,32 +21,32 @@ void ClientConnection::respondCached(statics::CacheHit hit) {
   if (state_ != State::ReadingHead && state_ != State::ReadingBody && state_ != State::Waiting) {
     return;
   }
-  closeAfterResponse_ = !request_.keepAlive || draining_ || ctx_.draining;
-  cachedHit_ = std::move(hit);
-  response_.status = cachedHit_.notModified ? 304 : 200;  // for whoever reports the status
+  ex_->closeAfterResponse = !ex_->request.keepAlive || draining_ || ctx_.draining;
+  ex_->cachedHit = std::move(hit);
+  ex_->response.status = ex_->cachedHit.notModified ? 304 : 200;  // for whoever reports the status
 
   // Copied: the DateCache string changes each second, maybe while this write is queued.
   const std::string& date = ctx_.dates.now();
   size_t dateLength = 0;
-  if (date.size() + 8 <= sizeof dateLine_) {
-    std::memcpy(dateLine_, "Date: ", 6);
-    std::memcpy(dateLine_ + 6, date.data(), date.size());
-    std::memcpy(dateLine_ + 6 + date.size(), "\r\n", 2);
+  if (date.size() + 8 <= sizeof ex_->dateLine) {
+    std::memcpy(ex_->dateLine, "Date: ", 6);
+    std::memcpy(ex_->dateLine + 6, date.data(), date.size());
+    std::memcpy(ex_->dateLine + 6 + date.size(), "\r\n", 2);
     dateLength = date.size() + 8;
   }
   std::string_view tail = "\r\n";
-  if (closeAfterResponse_) {
+  if (ex_->closeAfterResponse) {
     tail = "Connection: close\r\n\r\n";
-  } else if (request_.versionMinor == 0) {
+  } else if (ex_->request.versionMinor == 0) {
     tail = "Connection: keep-alive\r\n\r\n";
   }
   uv_buf_t bufs[4];
   unsigned count = 0;
-  bufs[count++] = bufOf(cachedHit_.head());
-  bufs[count++] = bufOf(std::string_view(dateLine_, dateLength));
+  bufs[count++] = bufOf(ex_->cachedHit.head());
+  bufs[count++] = bufOf(std::string_view(ex_->dateLine, dateLength));
   bufs[count++] = bufOf(tail);
-  if (!cachedHit_.notModified && !request_.isHead() && !cachedHit_.file->body.empty()) {
-    bufs[count++] = bufOf(cachedHit_.file->body);
+  if (!ex_->cachedHit.notModified && !ex_->request.isHead() && !ex_->cachedHit.file->body.empty()) {
+    bufs[count++] = bufOf(ex_->cachedHit.file->body);
   }
 
   transitionTo(State::Writing);
@@ -60,22 +60,25 @@ void ClientConnection::respondCached(statics::CacheHit hit) {
   });
   if (rc != 0) {
     delete req;
-    cachedHit_ = {};
+    ex_->cachedHit = {};
     CONN_LOG(Info, "%s", uv_strerror(rc));
     close();
     return;
   }
-  cachedHanded_ = 0;
+  ex_->cachedHanded = 0;
   for (unsigned i = 0; i < count; ++i) {
-    cachedHanded_ += bufs[i].len;
+    ex_->cachedHanded += bufs[i].len;
   }
-  deliveredAtArm_ = 0;
-  timer_.start(static_cast<uint64_t>(config().timeouts.sendIdle.count()));
+  ex_->deliveredAtArm = 0;
+  ex_->timer.start(static_cast<uint64_t>(config().timeouts.sendIdle.count()));
 }
 
 void ClientConnection::onCachedWriteDone(int status) {
-  cachedHit_ = {};
-  tel_.bytesOut += cachedHanded_;
+  if (!ex_) {
+    return;
+  }
+  ex_->cachedHit = {};
+  ex_->tel.bytesOut += ex_->cachedHanded;
   if (state_ != State::Writing) {
     return;
   }

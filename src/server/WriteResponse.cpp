@@ -18,28 +18,28 @@ void ClientConnection::respond(http::Response response, bool closeAfter) {
   if (state_ != State::ReadingHead && state_ != State::ReadingBody && state_ != State::Waiting) {
     return;  // already answering or closed
   }
-  if (bodyHeld_) {
-    bodyHeld_ = false;
-    heldFirstMs_ = 0;
+  if (ex_->bodyHeld) {
+    ex_->bodyHeld = false;
+    ex_->heldFirstMs = 0;
     ctx_.registry.stopWaitingForBudget(*this);
   }
-  awaitingBody_ = false;
-  response_ = std::move(response);
-  tel_.respondUs = ops::monotonicMicros();
-  closeAfterResponse_ = closeAfter || !request_.keepAlive || draining_ || ctx_.draining;
+  ex_->awaitingBody = false;
+  ex_->response = std::move(response);
+  ex_->tel.respondUs = ops::monotonicMicros();
+  ex_->closeAfterResponse = closeAfter || !ex_->request.keepAlive || draining_ || ctx_.draining;
   http::ClientResponseOptions options;
-  options.keepAlive = !closeAfterResponse_;
-  options.clientHttp10 = request_.versionMinor == 0;
-  options.headRequest = request_.isHead();
+  options.keepAlive = !ex_->closeAfterResponse;
+  options.clientHttp10 = ex_->request.versionMinor == 0;
+  options.headRequest = ex_->request.isHead();
   options.date = ctx_.dates.now();
   if (options.headRequest) {
-    response_.body.clear();
+    ex_->response.body.clear();
   }
-  responseHead_ = http::serializeClientResponseHead(response_, options);
+  ex_->responseHead = http::serializeClientResponseHead(ex_->response, options);
   transitionTo(State::Writing);
-  deliveredAtArm_ = 0;
-  timer_.start(static_cast<uint64_t>(config().timeouts.sendIdle.count()));
-  sender_.start(stream(), responseHead_, response_.body, *this);
+  ex_->deliveredAtArm = 0;
+  ex_->timer.start(static_cast<uint64_t>(config().timeouts.sendIdle.count()));
+  ex_->sender.start(stream(), ex_->responseHead, ex_->response.body, *this);
 }
 
 void ClientConnection::respondError(int status, std::string_view detail, bool closeAfter,
@@ -55,7 +55,7 @@ void ClientConnection::onSendDone(int status) {
   if (state_ != State::Writing) {
     return;
   }
-  tel_.bytesOut += sender_.handed();
+  ex_->tel.bytesOut += ex_->sender.handed();
   if (status != 0) {
     // UV_EIO from a file piece: a static file shrank while being sent. Closing is the
     // only honest end: the client sees a short body, never a wrong one.
@@ -78,9 +78,9 @@ void ClientConnection::writeContinue() {
 
 void ClientConnection::finishResponse() {
   ++ctx_.counters.responses;
-  logRequest(response_.status);
-  timer_.stop();
-  if (closeAfterResponse_) {
+  logRequest(ex_->response.status);
+  ex_->timer.stop();
+  if (ex_->closeAfterResponse) {
     startLingering();
     return;
   }
@@ -89,8 +89,8 @@ void ClientConnection::finishResponse() {
 
 void ClientConnection::startLingering() {
   transitionTo(State::Lingering);
-  pending_.clear();
-  response_ = http::Response{};
+  ex_->pending.clear();
+  ex_->response = http::Response{};
   auto* req = new uv_shutdown_t{};
   if (uv_shutdown(req, stream(), [](uv_shutdown_t* r, int) { delete r; }) != 0) {
     delete req;
@@ -98,7 +98,7 @@ void ClientConnection::startLingering() {
     return;
   }
   startReading();
-  timer_.start(kLingerMs);
+  ex_->timer.start(kLingerMs);
 }
 
 }  // namespace doorman::server

@@ -9,10 +9,15 @@
 //                                               ▼
 //                                           Lingering ──▶ Closed
 //
-// Idle: waiting for a (next) request (timeouts.keepalive; timeouts.header for the first).
+// Idle: waiting for a (next) request (timeouts.keepalive; timeouts.header for the first),
+//       timed by the server's idle lists (ServerContext::idle), with no Exchange: an idle
+//       connection is its socket handle plus the few fields of this class.
+// Every other state has an Exchange (ex_): parser, request, response, sender, telemetry,
+// pinned generation, the state's timer, pipelined bytes. It is made at the request's
+// first byte and ended when the connection goes back to Idle or closes.
 // ReadingHead/ReadingBody: timeouts.header / timeouts.body_idle, limits from config.
 // Waiting: the complete request is queued at or in flight to an upstream, or a file is
-//          being read; client bytes read now are pipelined requests kept in `pending_`
+//          being read; client bytes read now are pipelined requests kept in `pending`
 //          (reading stops past limits.pipeline_bytes); EOF means the client gave up.
 // Writing: the response goes out in batches (timeouts.send_idle between them).
 // Lingering: after a response with Connection: close, the write side is shut down and
@@ -32,11 +37,13 @@
 
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "doorman/core/BodySender.hpp"
 #include "doorman/core/Log.hpp"
 #include "doorman/http/Message.hpp"
 #include "doorman/http/RequestParser.hpp"
+#include "doorman/server/IdleTimeouts.hpp"
 #include "doorman/server/ServerContext.hpp"
 #include "doorman/static/FileServer.hpp"
 #include "doorman/upstream/Job.hpp"
@@ -47,18 +54,30 @@
 namespace doorman::server {
 
 class ClientConnection final : public uv::Deletable,
+                               public TimeoutLink,
                                private upstream::ResponseSink,
                                private statics::StaticSink,
                                private uv::TimerListener,
                                private core::BodySenderListener,
                                private core::BodyListener {
  public:
-  enum class State { Idle, ReadingHead, ReadingBody, Waiting, Writing, Lingering, Closed };
+  enum class State : uint8_t {
+    Idle,
+    ReadingHead,
+    ReadingBody,
+    Waiting,
+    Writing,
+    Lingering,
+    Closed
+  };
+
+  /// Longest peer text kept (an IPv6 address is at most 45 characters).
+  static constexpr size_t kPeerSize = 46;
 
   /// Takes an accepted stream (TCP or unix). `peer` is the client address for
   /// X-Forwarded-For and logs.
   ClientConnection(ServerContext& context, uv::HandlePtr<uv_tcp_t> tcp,
-                   uv::HandlePtr<uv_pipe_t> pipe, std::string peer, uint64_t id);
+                   uv::HandlePtr<uv_pipe_t> pipe, std::string_view peer, uint64_t id);
   ~ClientConnection() override;
 
   /// Starts reading. Call once, right after construction.
@@ -72,6 +91,10 @@ class ClientConnection final : public uv::Deletable,
 
   /// The buffer budgets may have room again (see ConnectionRegistry::waitForBudget).
   void onBudgetPoll();
+
+  /// Idle for longer than timeouts.header (no first request) or timeouts.keepalive
+  /// (ServerContext::idle, which has already taken it off its list).
+  void onIdleTimeout();
 
   State state() const noexcept { return state_; }
   uint64_t id() const noexcept { return id_; }
@@ -121,7 +144,7 @@ class ClientConnection final : public uv::Deletable,
   // --- RequestLog.cpp
   /// The configuration of the request in progress, else the newest one.
   const config::Config& config() const noexcept {
-    return gen_ ? gen_->config : ctx_.current->config;
+    return ex_ ? ex_->gen->config : ctx_.current->config;
   }
   /// One access log line and the request metrics, once per request.
   void logRequest(int status);
@@ -157,62 +180,76 @@ class ClientConnection final : public uv::Deletable,
   void respondCached(statics::CacheHit hit);
   void onCachedWriteDone(int status);
 
+  /// Everything that exists only while a request is in progress: allocated at the
+  /// request's first byte, freed when the connection goes back to Idle (or closes). An
+  /// idle keep-alive connection is only its socket handle and the fields above it.
+  struct Exchange final : uv::Deletable {
+    Exchange(ClientConnection& owner, GenerationPtr generation);
+    ~Exchange() override;
+    Exchange(const Exchange&) = delete;
+    Exchange& operator=(const Exchange&) = delete;
+
+    ServerContext& ctx;
+    // The configuration the request started with (pinned until its response is written).
+    GenerationPtr gen;
+    uv::Timer timer;  ///< the state's timeout: header, body_idle, send_idle, linger
+    http::RequestParser parser;
+    http::Request request;
+    const RouteEntry* route = nullptr;
+    upstream::JobPtr job;
+    statics::StaticTicketPtr staticTicket;
+    std::string requestId;
+    http::Response response;
+    std::string responseHead;
+    core::BodySender sender;
+    bool closeAfterResponse = false;
+    bool bodyHeld = false;        ///< back-pressure: the body budget is short, reading stopped
+    bool awaitingBody = false;    ///< complete request, its spilled body is still being written
+    uint64_t cachedHanded = 0;    ///< bytes of the cached response handed to libuv
+    uint64_t deliveredAtArm = 0;  ///< response bytes the client had taken at the last check
+    uint64_t bodyStartMs = 0;     ///< loop time the body began (timeouts.body_min_rate)
+    uint64_t bodyReceived = 0;    ///< body bytes (with chunk framing) received so far
+    uint64_t heldSinceMs = 0;     ///< loop time the body was (last) held back (bodyHeld)
+    uint64_t heldFirstMs = 0;     ///< loop time it was first held without progress since
+
+    std::string pending;  ///< bytes read past the current request (pipelining)
+
+    statics::CacheHit cachedHit;  ///< held while a cached response is being written
+    char dateLine[48] = {};       ///< "Date: ...\r\n" of the cached response being written
+
+    // Per-request telemetry for the access log (microseconds of a monotonic clock).
+    struct Telemetry {
+      int64_t startUnixUs = 0;  ///< wall clock at the first byte
+      int64_t startUs = -1;     ///< first byte
+      int64_t completeUs = -1;  ///< request complete
+      int64_t submitUs = -1;    ///< handed to the upstream pool
+      int64_t answeredUs = -1;  ///< upstream response or failure
+      int64_t respondUs = -1;   ///< response writing began
+      int64_t queueUs = -1;     ///< from the job: time waiting for a slot
+      int64_t upstreamUs = -1;  ///< from the job: time on the worker
+      uint64_t bytesIn = 0;
+      uint64_t bytesOut = 0;
+      uint32_t tries = 0;
+      std::string server;  ///< upstream server that answered
+      bool logged = false;
+    };
+    Telemetry tel;
+  };
+
+  /// Ends the exchange in progress (if any): leaves every queue, and hands the object to
+  /// deferred deletion (this may run inside one of its own callbacks).
+  void endExchange();
+
   ServerContext& ctx_;
   uv::HandlePtr<uv_tcp_t> tcp_;
   uv::HandlePtr<uv_pipe_t> pipe_;
-  std::string peer_;
+  std::unique_ptr<Exchange> ex_;  ///< nullptr while Idle (and once closed)
   uint64_t id_;
   State state_ = State::Idle;
-  uv::Timer timer_;
-  http::RequestParser parser_;
   bool reading_ = false;
   bool firstRequest_ = true;
   bool draining_ = false;
-
-  // The exchange in progress (one at a time; pipelined requests wait in pending_).
-  http::Request request_;
-  const RouteEntry* route_ = nullptr;
-  upstream::JobPtr job_;
-  statics::StaticTicketPtr staticTicket_;
-  std::string requestId_;
-  http::Response response_;
-  std::string responseHead_;
-  core::BodySender sender_;
-  bool closeAfterResponse_ = false;
-  bool bodyHeld_ = false;        ///< back-pressure: the body budget is short, reading stopped
-  bool awaitingBody_ = false;    ///< complete request, its spilled body is still being written
-  uint64_t cachedHanded_ = 0;    ///< bytes of the cached response handed to libuv
-  uint64_t deliveredAtArm_ = 0;  ///< response bytes the client had taken at the last check
-  uint64_t bodyStartMs_ = 0;     ///< loop time the body began (timeouts.body_min_rate)
-  uint64_t bodyReceived_ = 0;    ///< body bytes (with chunk framing) received so far
-  uint64_t heldSinceMs_ = 0;     ///< loop time the body was (last) held back (bodyHeld_)
-  uint64_t heldFirstMs_ = 0;     ///< loop time it was first held without progress since
-
-  std::string pending_;  ///< bytes read past the current request (pipelining)
-
-  statics::CacheHit cachedHit_;  ///< held while a cached response is being written
-  char dateLine_[48] = {};       ///< "Date: ...\r\n" of the cached response being written
-
-  // The configuration the current request started with (nullptr while Idle).
-  GenerationPtr gen_;
-
-  // Per-request telemetry for the access log (microseconds of a monotonic clock).
-  struct Telemetry {
-    int64_t startUnixUs = 0;  ///< wall clock at the first byte
-    int64_t startUs = -1;     ///< first byte
-    int64_t completeUs = -1;  ///< request complete
-    int64_t submitUs = -1;    ///< handed to the upstream pool
-    int64_t answeredUs = -1;  ///< upstream response or failure
-    int64_t respondUs = -1;   ///< response writing began
-    int64_t queueUs = -1;     ///< from the job: time waiting for a slot
-    int64_t upstreamUs = -1;  ///< from the job: time on the worker
-    uint64_t bytesIn = 0;
-    uint64_t bytesOut = 0;
-    uint32_t tries = 0;
-    std::string server;  ///< upstream server that answered
-    bool logged = false;
-  };
-  Telemetry tel_;
+  char peer_[kPeerSize] = {};  ///< text form; "unix" for unix sockets
 };
 
 }  // namespace doorman::server

@@ -25,7 +25,10 @@
 
 namespace doorman::server {
 
-class Server final : private ConnectionRegistry, private AcceptHandler, private uv::TimerListener {
+class Server final : private ConnectionRegistry,
+                     private AcceptHandler,
+                     private IdleTimeoutListener,
+                     private uv::TimerListener {
  public:
   /// Builds pools (resolving server names, blocking: before the loop runs) and the
   /// router; nullptr with `error` set.
@@ -82,6 +85,7 @@ class Server final : private ConnectionRegistry, private AcceptHandler, private 
   void waitForBudget(ClientConnection& connection) override;
   void stopWaitingForBudget(ClientConnection& connection) override;
   void onTimer() override;  // budget poll
+  void onIdleExpired(TimeoutLink& link) override;
   bool onConnectionPending(Listener& listener) override;
   std::string openAdmin(const config::Config& config);
   AdminServer::Reply onAdminRequest(std::string_view method, std::string_view target);

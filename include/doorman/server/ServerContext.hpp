@@ -12,6 +12,7 @@
 #include "doorman/ops/AccessLog.hpp"
 #include "doorman/ops/Metrics.hpp"
 #include "doorman/server/Generation.hpp"
+#include "doorman/server/IdleTimeouts.hpp"
 #include "doorman/server/Router.hpp"
 #include "doorman/static/FileServer.hpp"
 #include "doorman/uv/Loop.hpp"
@@ -47,6 +48,7 @@ struct ServerCounters {
   uint64_t clientErrors = 0;    ///< 4xx doorman generated
   uint64_t upstreamErrors = 0;  ///< 502/503/504 generated
   uint64_t open = 0;            ///< client connections open now
+  uint64_t exchanges = 0;       ///< exchanges alive (one per connection busy with a request)
 };
 
 /// Callbacks from a connection to the thing that owns all connections.
@@ -67,14 +69,15 @@ class ConnectionRegistry {
 struct ServerContext {
   ServerContext(uv::Loop& l, core::MemoryBudget& b, core::MemoryBudget& disk,
                 core::BufferPolicy& requests, core::BufferPolicy& responses, statics::FileServer& f,
-                ConnectionRegistry& r)
+                ConnectionRegistry& r, IdleTimeoutListener& idleListener)
       : loop(l),
         budget(b),
         diskBudget(disk),
         requestBuffers(requests),
         responseBuffers(responses),
         files(f),
-        registry(r) {}
+        registry(r),
+        idle(l, current, idleListener) {}
 
   uv::Loop& loop;
   core::MemoryBudget& budget;
@@ -88,6 +91,7 @@ struct ServerContext {
   ServerCounters counters;
   bool draining = false;  ///< graceful stop: no keep-alive, no new connections
   GenerationPtr current;  ///< the configuration a request that starts now uses
+  IdleTimeouts idle;      ///< timeouts of connections waiting for a (next) request
   ops::Metrics metrics;
   ops::AccessLogWriter* accessLog = nullptr;  ///< nullptr: access_log off
 };
