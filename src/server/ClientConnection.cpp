@@ -70,12 +70,53 @@ bool allowed(ClientConnection::State from, ClientConnection::State to) {
 
 }  // namespace
 
-ClientConnection::Exchange::Exchange(ClientConnection& owner, GenerationPtr generation)
-    : ctx(owner.ctx_),
+ClientConnection::Peer ClientConnection::Peer::parse(std::string_view text) noexcept {
+  Peer p;
+  char buf[kPeerSize] = {};
+  if (text.size() >= sizeof buf) {
+    return p;
+  }
+  std::memcpy(buf, text.data(), text.size());
+  if (text == "unix") {
+    p.kind = Kind::Unix;
+  } else if (uv_inet_pton(AF_INET, buf, p.addr) == 0) {
+    p.kind = Kind::V4;
+  } else if (uv_inet_pton(AF_INET6, buf, p.addr) == 0) {
+    p.kind = Kind::V6;
+  }
+  return p;
+}
+
+void ClientConnection::Peer::format(char (&out)[kPeerSize]) const noexcept {
+  const char* fixed = "unknown";
+  switch (kind) {
+    case Kind::V4:
+      if (uv_inet_ntop(AF_INET, addr, out, sizeof out) == 0) {
+        return;
+      }
+      break;
+    case Kind::V6:
+      if (uv_inet_ntop(AF_INET6, addr, out, sizeof out) == 0) {
+        return;
+      }
+      break;
+    case Kind::Unix:
+      fixed = "unix";
+      break;
+    case Kind::Unknown:
+      break;
+  }
+  std::memcpy(out, fixed, std::strlen(fixed) + 1);
+}
+
+ClientConnection::Exchange::Exchange(ClientConnection& connection, GenerationPtr generation)
+    : owner(connection),
+      ctx(connection.ctx_),
       gen(std::move(generation)),
-      timer(owner.ctx_.loop, owner),
-      parser(limitsFrom(gen->config), &owner.ctx_.requestBuffers),
-      sender(owner.ctx_.loop.raw()) {
+      timer(connection.ctx_.loop, *this),
+      parser(limitsFrom(gen->config), &connection.ctx_.requestBuffers),
+      sender(connection.ctx_.loop.raw()) {
+  connection.peer_.format(peer);
   ++ctx.counters.exchanges;
 }
 
@@ -84,10 +125,10 @@ ClientConnection::Exchange::~Exchange() { --ctx.counters.exchanges; }
 ClientConnection::ClientConnection(ServerContext& context, uv::HandlePtr<uv_tcp_t> tcp,
                                    uv::HandlePtr<uv_pipe_t> pipe, std::string_view peer,
                                    uint64_t id)
-    : ctx_(context), tcp_(std::move(tcp)), pipe_(std::move(pipe)), id_(id) {
-  size_t n = std::min(peer.size(), kPeerSize - 1);
-  std::memcpy(peer_, peer.data(), n);
-  peer_[n] = '\0';
+    : ctx_(context),
+      stream_(tcp ? uv::asStream(tcp.release()) : uv::asStream(pipe.release())),
+      id_(id),
+      peer_(Peer::parse(peer)) {
   uv::asHandle(stream())->data = this;
   ++ctx_.counters.open;
 }
@@ -99,6 +140,7 @@ ClientConnection::~ClientConnection() {
     ex_->parser.request().body.setListener(nullptr);
     ex_->request.body.setListener(nullptr);
   }
+  closeStream();
   --ctx_.counters.open;
 }
 
@@ -118,8 +160,16 @@ void ClientConnection::endExchange() {
   ctx_.loop.deferDelete(std::move(ex_));
 }
 
-uv_stream_t* ClientConnection::stream() noexcept {
-  return tcp_ ? uv::asStream(tcp_.get()) : uv::asStream(pipe_.get());
+void ClientConnection::closeStream() noexcept {
+  if (stream_ == nullptr) {
+    return;
+  }
+  if (stream_->type == UV_TCP) {
+    uv::HandlePtr<uv_tcp_t>(reinterpret_cast<uv_tcp_t*>(stream_)).reset();
+  } else {
+    uv::HandlePtr<uv_pipe_t>(reinterpret_cast<uv_pipe_t*>(stream_)).reset();
+  }
+  stream_ = nullptr;
 }
 
 void ClientConnection::transitionTo(State next) {
@@ -161,7 +211,7 @@ void ClientConnection::resetOnClose() {
   // unsent response and leave an orphan socket holding those bytes (megabytes of kernel
   // memory on loopback) until its zero-window probes give up, about a minute later. An
   // abortive close (RST, as nginx's reset_timedout_connection) frees them at once.
-  if (!tcp_) {
+  if (!isTcp()) {
     return;  // a unix socket's buffers go with its last descriptor anyway
   }
   uv_os_fd_t fd = -1;
@@ -324,8 +374,7 @@ void ClientConnection::close() {
   state_ = State::Closed;
   reading_ = false;
   ctx_.registry.stopWaitingForBudget(*this);
-  tcp_.reset();
-  pipe_.reset();
+  closeStream();
   ctx_.registry.onConnectionClosed(*this);
 }
 

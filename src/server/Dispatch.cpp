@@ -39,7 +39,7 @@ void ClientConnection::dispatch() {
       respondCached(std::move(hit));
       return;
     }
-    ex_->staticTicket = ctx_.files.serve(*ex_->route->route, ex_->request, *this);
+    ex_->staticTicket = ctx_.files.serve(*ex_->route->route, ex_->request, *ex_);
     return;
   }
   forwardUpstream();
@@ -51,7 +51,7 @@ void ClientConnection::forwardUpstream() {
     return;
   }
   http::ForwardInfo info;
-  info.clientAddress = peer_;
+  info.clientAddress = ex_->peer;
   info.proto = "http";
   info.requestId = ex_->requestId;
   info.requestStartMicros = realtimeMicros();
@@ -60,11 +60,12 @@ void ClientConnection::forwardUpstream() {
   out->head = http::serializeUpstreamRequestHead(ex_->request, info);
   out->method = std::string_view(out->head).substr(0, ex_->request.method.size());
   out->body = std::move(ex_->request.body);
+  out->body.setListener(nullptr);  // settled: no write of it is in flight, none will call
   out->headRequest = ex_->request.isHead();
   out->idempotent = isIdempotent(ex_->request);
   upstream::UpstreamPool::Rejection rejection;
   ex_->tel.submitUs = ops::monotonicMicros();
-  ex_->job = ex_->route->pool->submit(std::move(out), *this, ex_->route->queueTimeoutMs, rejection);
+  ex_->job = ex_->route->pool->submit(std::move(out), *ex_, ex_->route->queueTimeoutMs, rejection);
   if (!ex_->job) {
     CONN_LOG(Warn, "%s; answering %d", rejection.reason.c_str(), rejection.status);
     ++ctx_.counters.upstreamErrors;

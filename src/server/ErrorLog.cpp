@@ -67,23 +67,26 @@ const http::Request* ClientConnection::loggedRequest() const noexcept {
 }
 
 void ClientConnection::describe(std::string& out) const {
-  // The client's port is looked up only for a line that is written (peer_ has none: it
+  // The client's port is looked up only for a line that is written (the peer has none: it
   // is what X-Forwarded-For carries).
   sockaddr_storage ss{};
   int len = sizeof ss;
   int port = -1;
-  if (tcp_ && uv_tcp_getpeername(tcp_.get(), reinterpret_cast<sockaddr*>(&ss), &len) == 0) {
+  if (isTcp() && uv_tcp_getpeername(reinterpret_cast<const uv_tcp_t*>(stream_),
+                                    reinterpret_cast<sockaddr*>(&ss), &len) == 0) {
     if (ss.ss_family == AF_INET) {
       port = ntohs(reinterpret_cast<const sockaddr_in*>(&ss)->sin_port);
     } else if (ss.ss_family == AF_INET6) {
       port = ntohs(reinterpret_cast<const sockaddr_in6*>(&ss)->sin6_port);
     }
   }
-  const bool v6 = std::strchr(peer_, ':') != nullptr;
+  char peer[kPeerSize];
+  peer_.format(peer);
+  const bool v6 = std::strchr(peer, ':') != nullptr;
   if (port < 0) {
-    core::Log::append(out, ", client: %s", peer_);
+    core::Log::append(out, ", client: %s", peer);
   } else {
-    core::Log::append(out, ", client: %s%s%s:%d", v6 ? "[" : "", peer_, v6 ? "]" : "", port);
+    core::Log::append(out, ", client: %s%s%s:%d", v6 ? "[" : "", peer, v6 ? "]" : "", port);
   }
   core::Log::append(out, ", conn: %llu, request: %s", static_cast<unsigned long long>(id_),
                     !ex_ || ex_->requestId.empty() ? "-" : ex_->requestId.c_str());

@@ -128,7 +128,7 @@ std::string Server::renderMetrics() const {
 
   std::map<std::string, uint64_t> states = {
       {"idle", 0}, {"reading", 0}, {"waiting", 0}, {"writing", 0}, {"closing", 0}};
-  for (const auto& [raw, c] : connections_) {
+  for (const ClientConnection* c = connections_; c != nullptr; c = c->nextOpen) {
     ++states[stateLabel(c->state())];
   }
   t.family("doorman_connections", "gauge", "Open client connections by state.");
@@ -166,7 +166,7 @@ std::string Server::renderMetrics() const {
 std::string Server::renderStatus() const {
   std::map<std::string, uint64_t> states = {
       {"idle", 0}, {"reading", 0}, {"waiting", 0}, {"writing", 0}, {"closing", 0}};
-  for (const auto& [raw, c] : connections_) {
+  for (const ClientConnection* c = connections_; c != nullptr; c = c->nextOpen) {
     ++states[stateLabel(c->state())];
   }
   std::string out = "{\"version\":" + jsonString(DOORMAN_VERSION) +
@@ -175,7 +175,7 @@ std::string Server::renderStatus() const {
                     ",\"config\":" + jsonString(config().sourcePath) +
                     ",\"generation\":" + std::to_string(ctx_->current->number) +
                     ",\"draining\":" + (ctx_->draining ? "true" : "false") +
-                    ",\"connections\":{\"open\":" + std::to_string(connections_.size());
+                    ",\"connections\":{\"open\":" + std::to_string(connectionCount_);
   for (const auto& [state, n] : states) {
     out += "," + jsonString(state) + ":" + std::to_string(n);
   }

@@ -294,7 +294,7 @@ void ClientConnection::onHeadComplete() {
       respondError(503, "buffers exhausted, try again shortly", true, 1);
       return;
     }
-    ex_->parser.request().body.setListener(this);
+    ex_->parser.request().body.setListener(ex_.get());
     if (req.hasContentLength) {
       ex_->parser.request().body.expectSize(req.contentLength);
     }

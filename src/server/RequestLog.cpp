@@ -39,7 +39,7 @@ void ClientConnection::logRequest(int status) {
   }
   ops::RequestRecord r;
   r.startUnixMicros = ex_->tel.startUnixUs;
-  r.client = peer_;
+  r.client = ex_->peer;
   r.method = ex_->request.method;
   r.target = ex_->request.target;
   r.versionMinor = ex_->request.versionMinor;

@@ -91,6 +91,40 @@ void Server::onTimer() {
   }
 }
 
+void Server::addConnection(std::unique_ptr<ClientConnection> connection) {
+  ClientConnection* c = connection.release();
+  c->prevOpen = nullptr;
+  c->nextOpen = connections_;
+  if (connections_ != nullptr) {
+    connections_->prevOpen = c;
+  }
+  connections_ = c;
+  ++connectionCount_;
+}
+
+std::unique_ptr<ClientConnection> Server::removeConnection(ClientConnection& c) {
+  if (c.prevOpen != nullptr) {
+    c.prevOpen->nextOpen = c.nextOpen;
+  } else {
+    connections_ = c.nextOpen;
+  }
+  if (c.nextOpen != nullptr) {
+    c.nextOpen->prevOpen = c.prevOpen;
+  }
+  c.prevOpen = c.nextOpen = nullptr;
+  --connectionCount_;
+  return std::unique_ptr<ClientConnection>(&c);
+}
+
+std::vector<ClientConnection*> Server::allConnections() const {
+  std::vector<ClientConnection*> all;
+  all.reserve(connectionCount_);
+  for (ClientConnection* c = connections_; c != nullptr; c = c->nextOpen) {
+    all.push_back(c);
+  }
+  return all;
+}
+
 void Server::onIdleExpired(TimeoutLink& link) {
   // Only client connections sit in the idle lists.
   static_cast<ClientConnection&>(link).onIdleTimeout();
@@ -100,10 +134,12 @@ Server::~Server() {
   shuttingDown_ = true;
   listeners_.clear();
   admin_.reset();
-  for (auto& [raw, connection] : connections_) {
+  for (ClientConnection* connection : allConnections()) {
     connection->abort();
   }
-  connections_.clear();
+  while (connections_ != nullptr) {
+    removeConnection(*connections_);  // deleted here
+  }
   // Connections closed earlier may still wait for deferred deletion; they reference the
   // generations (pools) and the context, which die below.
   loop_.flushDeferred();
@@ -264,8 +300,8 @@ bool Server::onConnectionPending(Listener& listener) {
   if (shuttingDown_ || ctx_->draining) {
     return false;
   }
-  if (connections_.size() >= config().limits.connections) {
-    LOG_DEBUG("at limits.connections (%zu): not accepting for now", connections_.size());
+  if (connectionCount_ >= config().limits.connections) {
+    LOG_DEBUG("at limits.connections (%zu): not accepting for now", connectionCount_);
     return false;
   }
   uv::HandlePtr<uv_tcp_t> tcp;
@@ -280,7 +316,7 @@ bool Server::onConnectionPending(Listener& listener) {
   auto connection = std::make_unique<ClientConnection>(*ctx_, std::move(tcp), std::move(pipe),
                                                        std::move(peer), id);
   ClientConnection* raw = connection.get();
-  connections_.emplace(raw, std::move(connection));
+  addConnection(std::move(connection));
   ++ctx_->counters.accepted;
   raw->start();
   return true;
@@ -291,14 +327,12 @@ void Server::onConnectionClosed(ClientConnection& connection) {
   if (shuttingDown_) {
     return;
   }
-  auto it = connections_.find(&connection);
-  if (it == connections_.end()) {
-    return;
+  if (connection.prevOpen == nullptr && connections_ != &connection) {
+    return;  // not (or no longer) ours
   }
-  loop_.deferDelete(std::move(it->second));
-  connections_.erase(it);
+  loop_.deferDelete(removeConnection(connection));
   for (auto& listener : listeners_) {
-    if (connections_.size() >= config().limits.connections) {
+    if (connectionCount_ >= config().limits.connections) {
       break;
     }
     listener->resume();
@@ -314,12 +348,7 @@ void Server::drain() {
     pool->stopHealthChecks();
   }
   listeners_.clear();
-  std::vector<ClientConnection*> all;
-  all.reserve(connections_.size());
-  for (auto& [raw, connection] : connections_) {
-    all.push_back(raw);
-  }
-  for (auto* connection : all) {
+  for (ClientConnection* connection : allConnections()) {
     connection->drain();  // may close and unregister itself
   }
 }
@@ -330,11 +359,7 @@ void Server::abortAll() {
   listeners_.clear();
   admin_.reset();
   ctx_->draining = true;
-  std::vector<ClientConnection*> all;
-  for (auto& [raw, connection] : connections_) {
-    all.push_back(raw);
-  }
-  for (auto* connection : all) {
+  for (ClientConnection* connection : allConnections()) {
     connection->abort();
   }
 }

@@ -39,7 +39,7 @@ void ClientConnection::respond(http::Response response, bool closeAfter) {
   transitionTo(State::Writing);
   ex_->deliveredAtArm = 0;
   ex_->timer.start(static_cast<uint64_t>(config().timeouts.sendIdle.count()));
-  ex_->sender.start(stream(), ex_->responseHead, ex_->response.body, *this);
+  ex_->sender.start(stream(), ex_->responseHead, ex_->response.body, *ex_);
 }
 
 void ClientConnection::respondError(int status, std::string_view detail, bool closeAfter,

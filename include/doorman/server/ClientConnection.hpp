@@ -53,13 +53,7 @@
 
 namespace doorman::server {
 
-class ClientConnection final : public uv::Deletable,
-                               public TimeoutLink,
-                               private upstream::ResponseSink,
-                               private statics::StaticSink,
-                               private uv::TimerListener,
-                               private core::BodySenderListener,
-                               private core::BodyListener {
+class ClientConnection final : public uv::Deletable, public TimeoutLink {
  public:
   enum class State : uint8_t {
     Idle,
@@ -71,8 +65,22 @@ class ClientConnection final : public uv::Deletable,
     Closed
   };
 
-  /// Longest peer text kept (an IPv6 address is at most 45 characters).
+  /// Room for the peer's text (an IPv6 address is at most 45 characters).
   static constexpr size_t kPeerSize = 46;
+
+  /// The client address in 17 bytes (an idle connection keeps no text of it): the
+  /// address bytes, or which of "unix" / "unknown" it is.
+  struct Peer {
+    enum class Kind : uint8_t { Unknown, V4, V6, Unix };
+    Kind kind = Kind::Unknown;
+    uint8_t addr[16] = {};
+
+    /// From Listener::accept's text (libuv's formatting of the address, so format()
+    /// gives the same text back).
+    static Peer parse(std::string_view text) noexcept;
+    /// What X-Forwarded-For and the logs show: "127.0.0.1", "::1", "unix", "unknown".
+    void format(char (&out)[kPeerSize]) const noexcept;
+  };
 
   /// Takes an accepted stream (TCP or unix). `peer` is the client address for
   /// X-Forwarded-For and logs.
@@ -96,6 +104,10 @@ class ClientConnection final : public uv::Deletable,
   /// (ServerContext::idle, which has already taken it off its list).
   void onIdleTimeout();
 
+  /// The server's intrusive list of open connections (no allocation per connection).
+  ClientConnection* prevOpen = nullptr;
+  ClientConnection* nextOpen = nullptr;
+
   State state() const noexcept { return state_; }
   uint64_t id() const noexcept { return id_; }
   /// What the connection is doing now, from its state (and, while its request is at an
@@ -106,13 +118,15 @@ class ClientConnection final : public uv::Deletable,
   // --- lifecycle (ClientConnection.cpp)
   void transitionTo(State next);
   void onRead(ssize_t nread, const uv_buf_t* buf);
-  void onTimer() override;
+  void onTimer();
   void startReading();
   void stopReading();
   void close();
   /// The next close() resets the connection (SO_LINGER 0) instead of sending a FIN.
   void resetOnClose();
-  uv_stream_t* stream() noexcept;
+  uv_stream_t* stream() const noexcept { return stream_; }
+  bool isTcp() const noexcept { return stream_ != nullptr && stream_->type == UV_TCP; }
+  void closeStream() noexcept;
   /// Response bytes not yet taken by the client (libuv's queue + the kernel's).
   size_t unsentBytes();
 
@@ -121,7 +135,7 @@ class ClientConnection final : public uv::Deletable,
   /// CONN_LOG, which tests the level before any formatting.
   void logEvent(core::LogLevel level, const char* fmt, ...) const
       __attribute__((format(printf, 3, 4)));
-  void describe(std::string& out) const override;
+  void describe(std::string& out) const;
   /// The request of the exchange in progress when its head is known, else nullptr.
   const http::Request* loggedRequest() const noexcept;
 
@@ -153,16 +167,16 @@ class ClientConnection final : public uv::Deletable,
   void resumeBody();
   void requestBodyReady();
   void continueSettling();
-  void onBodyWritable() override;
-  void onBodySettled() override;
+  void onBodyWritable();
+  void onBodySettled();
 
   // --- Dispatch.cpp
   void dispatch();
   void forwardUpstream();
-  void onUpstreamResponse(http::Response response) override;
-  void onUpstreamFailure(int status, std::string_view reason, uint64_t retryAfterSeconds) override;
-  void onStaticResponse(http::Response response) override;
-  void onStaticMiss() override;
+  void onUpstreamResponse(http::Response response);
+  void onUpstreamFailure(int status, std::string_view reason, uint64_t retryAfterSeconds);
+  void onStaticResponse(http::Response response);
+  void onStaticMiss();
   void cancelPending();
   void recordUpstreamTelemetry();
 
@@ -170,7 +184,7 @@ class ClientConnection final : public uv::Deletable,
   void respond(http::Response response, bool closeAfter);
   void respondError(int status, std::string_view detail, bool closeAfter,
                     uint64_t retryAfterSeconds = 0);
-  void onSendDone(int status) override;
+  void onSendDone(int status);
   uint64_t deliveredBytes();
   void writeContinue();
   void finishResponse();
@@ -183,13 +197,35 @@ class ClientConnection final : public uv::Deletable,
   /// Everything that exists only while a request is in progress: allocated at the
   /// request's first byte, freed when the connection goes back to Idle (or closes). An
   /// idle keep-alive connection is only its socket handle and the fields above it.
-  struct Exchange final : uv::Deletable {
-    Exchange(ClientConnection& owner, GenerationPtr generation);
+  /// It is also what the connection's partners call (upstream pool, file server, body,
+  /// sender, timer): those interfaces forward to the connection, whose idle part so
+  /// carries no vtable pointer for them.
+  struct Exchange final : uv::Deletable,
+                          upstream::ResponseSink,
+                          statics::StaticSink,
+                          uv::TimerListener,
+                          core::BodySenderListener,
+                          core::BodyListener {
+    Exchange(ClientConnection& connection, GenerationPtr generation);
     ~Exchange() override;
     Exchange(const Exchange&) = delete;
     Exchange& operator=(const Exchange&) = delete;
 
+    void onUpstreamResponse(http::Response r) override { owner.onUpstreamResponse(std::move(r)); }
+    void onUpstreamFailure(int status, std::string_view reason, uint64_t retryAfter) override {
+      owner.onUpstreamFailure(status, reason, retryAfter);
+    }
+    void onStaticResponse(http::Response r) override { owner.onStaticResponse(std::move(r)); }
+    void onStaticMiss() override { owner.onStaticMiss(); }
+    void describe(std::string& out) const override { owner.describe(out); }
+    void onTimer() override { owner.onTimer(); }
+    void onSendDone(int status) override { owner.onSendDone(status); }
+    void onBodyWritable() override { owner.onBodyWritable(); }
+    void onBodySettled() override { owner.onBodySettled(); }
+
+    ClientConnection& owner;
     ServerContext& ctx;
+    char peer[kPeerSize] = {};  ///< the client address as text (Peer::format)
     // The configuration the request started with (pinned until its response is written).
     GenerationPtr gen;
     uv::Timer timer;  ///< the state's timeout: header, body_idle, send_idle, linger
@@ -241,15 +277,16 @@ class ClientConnection final : public uv::Deletable,
   void endExchange();
 
   ServerContext& ctx_;
-  uv::HandlePtr<uv_tcp_t> tcp_;
-  uv::HandlePtr<uv_pipe_t> pipe_;
+  /// The accepted uv_tcp_t or uv_pipe_t (its `type` says which), owned: closed and freed
+  /// as a uv::HandlePtr of its type by closeStream(). One pointer instead of two.
+  uv_stream_t* stream_ = nullptr;
   std::unique_ptr<Exchange> ex_;  ///< nullptr while Idle (and once closed)
   uint64_t id_;
   State state_ = State::Idle;
   bool reading_ = false;
   bool firstRequest_ = true;
   bool draining_ = false;
-  char peer_[kPeerSize] = {};  ///< text form; "unix" for unix sockets
+  Peer peer_;
 };
 
 }  // namespace doorman::server

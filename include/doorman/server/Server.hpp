@@ -53,7 +53,7 @@ class Server final : private ConnectionRegistry,
   /// Stops accepting and closes every connection now.
   void abortAll();
 
-  size_t connectionCount() const noexcept { return connections_.size(); }
+  size_t connectionCount() const noexcept { return connectionCount_; }
   const ServerCounters& counters() const noexcept { return ctx_->counters; }
   const std::vector<std::unique_ptr<Listener>>& listeners() const noexcept { return listeners_; }
   const config::Config& config() const noexcept { return ctx_->current->config; }
@@ -89,6 +89,11 @@ class Server final : private ConnectionRegistry,
   bool onConnectionPending(Listener& listener) override;
   std::string openAdmin(const config::Config& config);
   AdminServer::Reply onAdminRequest(std::string_view method, std::string_view target);
+  void addConnection(std::unique_ptr<ClientConnection> connection);
+  /// Unlinks `connection` and gives up its ownership (the caller deletes it).
+  std::unique_ptr<ClientConnection> removeConnection(ClientConnection& connection);
+  /// A copy of the list, for loops whose calls may close (and unlink) connections.
+  std::vector<ClientConnection*> allConnections() const;
 
   uv::Loop& loop_;
   core::MemoryBudget budget_;
@@ -101,7 +106,10 @@ class Server final : private ConnectionRegistry,
   std::unique_ptr<ServerContext> ctx_;
   std::vector<std::unique_ptr<Listener>> listeners_;
   std::unique_ptr<AdminServer> admin_;
-  std::unordered_map<ClientConnection*, std::unique_ptr<ClientConnection>> connections_;
+  /// Every open client connection, owned (raw: an intrusive list through prevOpen/nextOpen
+  /// costs an idle connection nothing but two pointers; deleted through deferDelete).
+  ClientConnection* connections_ = nullptr;
+  size_t connectionCount_ = 0;
   uint64_t nextConnectionId_ = 1;
   uint64_t startedUnix_ = 0;
   bool shuttingDown_ = false;
