@@ -110,17 +110,37 @@ void ClientConnection::Peer::format(char (&out)[kPeerSize]) const noexcept {
 }
 
 ClientConnection::Exchange::Exchange(ClientConnection& connection, GenerationPtr generation)
-    : owner(connection),
+    : owner(&connection),
       ctx(connection.ctx_),
       gen(std::move(generation)),
       timer(connection.ctx_.loop, *this),
       parser(limitsFrom(gen->config), &connection.ctx_.requestBuffers),
-      sender(connection.ctx_.loop.raw()) {
-  connection.peer_.format(peer);
-  ++ctx.counters.exchanges;
-}
+      sender(connection.ctx_.loop.raw()) {}
 
-ClientConnection::Exchange::~Exchange() { --ctx.counters.exchanges; }
+ClientConnection::Exchange::~Exchange() = default;
+
+void ClientConnection::Exchange::recycle() {
+  gen.reset();
+  route = nullptr;
+  job.reset();
+  staticTicket.reset();
+  request = http::Request{};
+  response = http::Response{};
+  responseHead.clear();
+  requestId.clear();
+  pending = std::string();  // pipelined bytes may have grown it large
+  closeAfterResponse = false;
+  bodyHeld = false;
+  awaitingBody = false;
+  cachedHanded = 0;
+  deliveredAtArm = 0;
+  bodyStartMs = 0;
+  bodyReceived = 0;
+  heldSinceMs = 0;
+  heldFirstMs = 0;
+  cachedHit = {};
+  tel = Telemetry{};
+}
 
 ClientConnection::ClientConnection(ServerContext& context, uv::HandlePtr<uv_tcp_t> tcp,
                                    uv::HandlePtr<uv_pipe_t> pipe, std::string_view peer,
@@ -155,6 +175,18 @@ void ClientConnection::endExchange() {
   ex_->request.body.setListener(nullptr);
   if (ex_->bodyHeld || ex_->awaitingBody) {
     ctx_.registry.stopWaitingForBudget(*this);
+  }
+  --ctx_.counters.exchanges;
+  const bool parserClean =
+      ex_->tel.completeUs >= 0 && !ex_->parser.inMessage() && ex_->parser.errorStatus() == 0;
+  if (parserClean && ctx_.spareExchanges.size() < ServerContext::kSpareExchanges) {
+    // Its parser is between messages (its request was taken whole): keep it for the next
+    // request of any connection, saving the allocations and llhttp/timer set-up. Taken
+    // again in this same callback only by this connection's pipelined request, which
+    // reuses it the way a connection always reused its own parser, sender and timer.
+    ex_->recycle();
+    ctx_.spareExchanges.push_back(std::move(ex_));
+    return;
   }
   // Deferred: this may run inside a callback of the sender, the timer or a body.
   ctx_.loop.deferDelete(std::move(ex_));

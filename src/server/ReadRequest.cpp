@@ -308,7 +308,22 @@ void ClientConnection::onHeadComplete() {
 
 void ClientConnection::beginRequest() {
   // The exchange pins the newest generation until the response is written.
-  ex_ = std::make_unique<Exchange>(*this, ctx_.current);
+  if (!ctx_.spareExchanges.empty()) {
+    ex_.reset(static_cast<Exchange*>(ctx_.spareExchanges.back().release()));
+    ctx_.spareExchanges.pop_back();
+    ex_->owner = this;
+    ex_->gen = ctx_.current;
+  } else {
+    ex_ = std::make_unique<Exchange>(*this, ctx_.current);
+  }
+  ++ctx_.counters.exchanges;
+  if (!ex_->peerKnown || !(ex_->peerOf == peer_)) {
+    // Formatting an address costs more than the rest of taking an exchange: a spare
+    // one last used for the same client (one host, or a load balancer) keeps its text.
+    peer_.format(ex_->peer);
+    ex_->peerOf = peer_;
+    ex_->peerKnown = true;
+  }
   // Every request has an id from its first byte on (log lines, access log); a valid
   // X-Request-ID of the client replaces it when the head is complete.
   ex_->requestId = ctx_.ids.next();

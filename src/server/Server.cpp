@@ -284,7 +284,8 @@ bool Server::reload(config::Config config, const upstream::ResolvedServers& serv
     }
   }
   ctx_->current = std::move(next);
-  ctx_->idle.rearm();  // the keepalive/header timeouts may have changed
+  ctx_->idle.rearm();            // the keepalive/header timeouts may have changed
+  ctx_->spareExchanges.clear();  // their parsers have the old limits
   return true;
 }
 

@@ -75,6 +75,8 @@ class ClientConnection final : public uv::Deletable, public TimeoutLink {
     Kind kind = Kind::Unknown;
     uint8_t addr[16] = {};
 
+    bool operator==(const Peer&) const = default;
+
     /// From Listener::accept's text (libuv's formatting of the address, so format()
     /// gives the same text back).
     static Peer parse(std::string_view text) noexcept;
@@ -211,21 +213,27 @@ class ClientConnection final : public uv::Deletable, public TimeoutLink {
     Exchange(const Exchange&) = delete;
     Exchange& operator=(const Exchange&) = delete;
 
-    void onUpstreamResponse(http::Response r) override { owner.onUpstreamResponse(std::move(r)); }
+    void onUpstreamResponse(http::Response r) override { owner->onUpstreamResponse(std::move(r)); }
     void onUpstreamFailure(int status, std::string_view reason, uint64_t retryAfter) override {
-      owner.onUpstreamFailure(status, reason, retryAfter);
+      owner->onUpstreamFailure(status, reason, retryAfter);
     }
-    void onStaticResponse(http::Response r) override { owner.onStaticResponse(std::move(r)); }
-    void onStaticMiss() override { owner.onStaticMiss(); }
-    void describe(std::string& out) const override { owner.describe(out); }
-    void onTimer() override { owner.onTimer(); }
-    void onSendDone(int status) override { owner.onSendDone(status); }
-    void onBodyWritable() override { owner.onBodyWritable(); }
-    void onBodySettled() override { owner.onBodySettled(); }
+    void onStaticResponse(http::Response r) override { owner->onStaticResponse(std::move(r)); }
+    void onStaticMiss() override { owner->onStaticMiss(); }
+    void describe(std::string& out) const override { owner->describe(out); }
+    void onTimer() override { owner->onTimer(); }
+    void onSendDone(int status) override { owner->onSendDone(status); }
+    void onBodyWritable() override { owner->onBodyWritable(); }
+    void onBodySettled() override { owner->onBodySettled(); }
 
-    ClientConnection& owner;
+    /// Back to the state of a fresh exchange, holding nothing (no generation, bodies,
+    /// job, cache entry) so that it can wait in ServerContext::spareExchanges.
+    void recycle();
+
+    ClientConnection* owner;  ///< changes when a spare exchange is taken again
     ServerContext& ctx;
     char peer[kPeerSize] = {};  ///< the client address as text (Peer::format)
+    Peer peerOf;                ///< whose text `peer` is (a spare exchange keeps it)
+    bool peerKnown = false;
     // The configuration the request started with (pinned until its response is written).
     GenerationPtr gen;
     uv::Timer timer;  ///< the state's timeout: header, body_idle, send_idle, linger
@@ -272,7 +280,8 @@ class ClientConnection final : public uv::Deletable, public TimeoutLink {
     Telemetry tel;
   };
 
-  /// Ends the exchange in progress (if any): leaves every queue, and hands the object to
+  /// Ends the exchange in progress (if any): leaves every queue; a clean one (its parser
+  /// between messages) is recycled into ServerContext::spareExchanges, any other goes to
   /// deferred deletion (this may run inside one of its own callbacks).
   void endExchange();
 

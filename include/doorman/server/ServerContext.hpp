@@ -4,7 +4,9 @@
 // outlives every connection and every reload.
 
 #include <cstdint>
+#include <memory>
 #include <string>
+#include <vector>
 
 #include "doorman/config/Config.hpp"
 #include "doorman/core/Body.hpp"
@@ -92,6 +94,11 @@ struct ServerContext {
   bool draining = false;  ///< graceful stop: no keep-alive, no new connections
   GenerationPtr current;  ///< the configuration a request that starts now uses
   IdleTimeouts idle;      ///< timeouts of connections waiting for a (next) request
+  /// Ended exchanges kept for the next requests (ClientConnection::Exchange, recycled:
+  /// they hold nothing of their last request). Emptied on reload: a parser keeps the
+  /// limits of the configuration it was made with.
+  std::vector<std::unique_ptr<uv::Deletable>> spareExchanges;
+  static constexpr size_t kSpareExchanges = 16;
   ops::Metrics metrics;
   ops::AccessLogWriter* accessLog = nullptr;  ///< nullptr: access_log off
 };
