@@ -145,6 +145,33 @@ TEST_F(ReloadTest, BadFileKeepsTheRunningConfiguration) {
       << metrics->body;
 }
 
+/// A request parses under the limits of the configuration in force when it began, also
+/// on a keep-alive connection and with exchanges (parsers) kept from before the reload.
+TEST_F(ReloadTest, NewLimitsApplyToTheNextRequestOnAKeptAliveConnection) {
+  GunicornBackend gunicorn(dir_, 2);
+  DoormanConfig wide = configFor(gunicorn.address(), 2);
+  DoormanProcess doorman(dir_, wide);
+  const std::string target = "/hello?pad=" + std::string(3000, 'x');
+  HttpClient kept(doorman.address());
+  for (int i = 0; i < 3; ++i) {  // parsers made under uri_bytes 8KiB, then idle
+    ASSERT_TRUE(kept.send(httpGet(target)));
+    auto response = kept.readResponse();
+    ASSERT_TRUE(response);
+    EXPECT_EQ(response->status, 200);
+  }
+  DoormanConfig narrow = wide;
+  narrow.limits = "{ header_bytes: 16KiB, uri_bytes: 1KiB, body_bytes: 100MiB }";
+  reloadWith(doorman, render(doorman, narrow));
+  ASSERT_TRUE(waitForLogCount(doorman, "in force", 1)) << doorman.log();
+  ASSERT_TRUE(kept.send(httpGet(target)));
+  auto refused = kept.readResponse();
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->status, 414);
+  auto small = fetch(doorman.address(), httpGet("/hello"));
+  ASSERT_TRUE(small);
+  EXPECT_EQ(small->status, 200);
+}
+
 /// The file vanished, then became unreadable (a directory in its place): both refused,
 /// doorman keeps serving.
 TEST_F(ReloadTest, VanishedOrUnreadableFileIsRefused) {
