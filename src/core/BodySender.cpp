@@ -5,8 +5,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
-#include <vector>
 
 namespace doorman::core {
 namespace {
@@ -55,6 +55,15 @@ struct BodySender::Poller {
   }
 };
 
+BodySender::DoneTask::DoneTask(BodySender& s) noexcept
+    : uv::Task([](uv::Task& t) {
+        auto& self = static_cast<DoneTask&>(t);
+        self.sender.finish(self.status);
+      }),
+      sender(s) {}
+
+BodySender::BodySender(uv::Loop& loop) noexcept : loop_(loop), done_(*this) {}
+
 BodySender::~BodySender() {
   cancel();
   if (alive_) {
@@ -74,23 +83,41 @@ BodySender* BodySender::current(const std::shared_ptr<BodySender*>& token,
 void BodySender::start(uv_stream_t* stream, std::string_view head, const Body& body,
                        BodySenderListener& listener) {
   cancel();
+  parts_[0] = head;
+  partCount_ = 1;
+  begin(stream, &body, listener);
+}
+
+void BodySender::start(uv_stream_t* stream, std::span<const std::string_view> parts,
+                       BodySenderListener& listener) {
+  cancel();
+  partCount_ = std::min(parts.size(), kMaxParts);
+  for (size_t i = 0; i < partCount_; ++i) {
+    parts_[i] = parts[i];
+  }
+  begin(stream, nullptr, listener);
+}
+
+void BodySender::begin(uv_stream_t* stream, const Body* body, BodySenderListener& listener) {
   stream_ = stream;
-  head_ = head;
-  body_ = &body;
+  partNext_ = 0;
+  body_ = body;
   listener_ = &listener;
   piece_ = 0;
   pieceDone_ = 0;
-  headDone_ = head.empty();
   handed_ = 0;
   active_ = true;
   if (!alive_) {
     alive_ = std::make_shared<BodySender*>(this);  // once per sender, not per send
   }
+  starting_ = true;
   step();
+  starting_ = false;
 }
 
 void BodySender::cancel() noexcept {
   ++generation_;  // whatever is still queued belongs to an older send now
+  done_.cancel();
   if (poller_ != nullptr) {
     Poller::close(poller_);
     poller_ = nullptr;
@@ -100,48 +127,80 @@ void BodySender::cancel() noexcept {
 
 void BodySender::step() {
   while (active_) {
-    if (piece_ >= body_->pieceCount()) {
-      if (!headDone_) {
-        writeMemory();
-        return;
-      }
+    bool partsLeft = partNext_ < partCount_;
+    if (!partsLeft && piece_ >= pieceCount()) {
       finish(0);
       return;
     }
-    Body::Piece p = body_->piece(piece_);
-    if (!headDone_ || !p.isFile()) {
-      writeMemory();
+    if (partsLeft || !body_->piece(piece_).isFile()) {
+      if (writeMemory() != Wrote::All) {
+        return;
+      }
+      continue;
+    }
+    if (!sendFile()) {
       return;
     }
-    sendFile();
-    return;
   }
 }
 
-bool BodySender::writeMemory() {
-  std::vector<uv_buf_t> bufs;
+BodySender::Wrote BodySender::writeMemory() {
+  std::array<uv_buf_t, kMaxParts + kMaxBufsPerWrite> bufs;
+  size_t count = 0;
   size_t bytes = 0;
-  if (!headDone_) {
-    bufs.push_back(
-        uv_buf_init(const_cast<char*>(head_.data()), static_cast<unsigned>(head_.size())));
-    bytes += head_.size();
-    headDone_ = true;
+  for (; partNext_ < partCount_; ++partNext_) {
+    std::string_view part = parts_[partNext_];
+    if (!part.empty()) {
+      bufs[count++] =
+          uv_buf_init(const_cast<char*>(part.data()), static_cast<unsigned>(part.size()));
+      bytes += part.size();
+    }
   }
-  while (piece_ < body_->pieceCount() && bufs.size() < kMaxBufsPerWrite &&
-         bytes < kMaxBytesPerWrite) {
+  while (piece_ < pieceCount() && count < bufs.size() && bytes < kMaxBytesPerWrite) {
     Body::Piece p = body_->piece(piece_);
     if (p.isFile()) {
       break;
     }
-    bufs.push_back(
-        uv_buf_init(const_cast<char*>(p.memory.data()), static_cast<unsigned>(p.memory.size())));
+    bufs[count++] =
+        uv_buf_init(const_cast<char*>(p.memory.data()), static_cast<unsigned>(p.memory.size()));
     bytes += p.memory.size();
     ++piece_;
   }
+  if (count == 0) {
+    return Wrote::All;
+  }
+  size_t first = 0;
+  // uv_try_write refuses (UV_EAGAIN) while libuv still queues earlier writes, so order
+  // holds; a stream that is not writable goes to uv_write, which says why at once.
+  if (uv_is_writable(stream_) != 0) {
+    int n = uv_try_write(stream_, bufs.data(), static_cast<unsigned>(count));
+    if (n < 0 && n != UV_EAGAIN) {
+      // uv_write would have accepted the bytes and reported this from its callback.
+      handed_ += bytes;
+      finish(n, true);
+      return Wrote::Failed;
+    }
+    size_t written = n > 0 ? static_cast<size_t>(n) : 0;
+    handed_ += written;
+    bytes -= written;
+    if (bytes == 0) {
+      return Wrote::All;
+    }
+    while (written >= bufs[first].len) {
+      written -= bufs[first].len;
+      ++first;
+    }
+    bufs[first].base += written;
+    bufs[first].len -= static_cast<unsigned>(written);
+  }
+  return queueWrite(bufs.data() + first, count - first, bytes);
+}
+
+BodySender::Wrote BodySender::queueWrite(uv_buf_t* bufs, size_t count, size_t bytes) {
   auto* req = new WriteRequest{};
   req->sender = alive_;
   req->generation = generation_;
-  int rc = uv_write(&req->write, stream_, bufs.data(), static_cast<unsigned>(bufs.size()),
+  int rc = uv_write(&req->write, stream_, bufs, static_cast<unsigned>(count),
                     [](uv_write_t* w, int status) {
                       auto* request = reinterpret_cast<WriteRequest*>(w);
                       BodySender* self = current(request->sender, request->generation);
@@ -152,12 +211,13 @@ bool BodySender::writeMemory() {
                     });
   if (rc != 0) {
     delete req;
-    // Reported from the loop, never from inside start().
-    finish(rc);
-    return false;
+    BodySenderListener* listener = listener_;
+    cancel();
+    listener->onSendDone(rc);  // at once, as it always was (UpstreamConnection expects it)
+    return Wrote::Failed;
   }
   handed_ += bytes;
-  return true;
+  return Wrote::Queued;
 }
 
 void BodySender::onWritten(int status) {
@@ -171,19 +231,18 @@ void BodySender::onWritten(int status) {
   step();
 }
 
-void BodySender::sendFile() {
+bool BodySender::sendFile() {
   uv_os_fd_t sock = -1;
   int rc = uv_fileno(reinterpret_cast<uv_handle_t*>(stream_), &sock);
   if (rc != 0) {
     finish(rc);
-    return;
+    return false;
   }
   uint64_t turn = 0;
-  while (piece_ < body_->pieceCount()) {
+  while (piece_ < pieceCount()) {
     Body::Piece p = body_->piece(piece_);
     if (!p.isFile()) {
-      step();
-      return;
+      return true;
     }
     if (pieceDone_ == p.length) {
       ++piece_;
@@ -192,7 +251,7 @@ void BodySender::sendFile() {
     }
     if (turn >= kMaxFileBytesPerTurn) {
       waitWritable(sock);  // fair to other connections: continue on the next turn
-      return;
+      return false;
     }
     off_t offset = static_cast<off_t>(p.offset + pieceDone_);
     size_t want = static_cast<size_t>(std::min<uint64_t>(p.length - pieceDone_, 1u << 20));
@@ -205,19 +264,19 @@ void BodySender::sendFile() {
     }
     if (n == 0) {
       finish(UV_EIO);  // the file is shorter than the length promised to the client
-      return;
+      return false;
     }
     if (errno == EINTR) {
       continue;
     }
     if (errno == EAGAIN) {
       waitWritable(sock);
-      return;
+      return false;
     }
     finish(uv_translate_sys_error(errno));
-    return;
+    return false;
   }
-  step();
+  return true;
 }
 
 void BodySender::waitWritable(int fd) {
@@ -229,7 +288,7 @@ void BodySender::waitWritable(int fd) {
     }
     auto* p = new Poller{};
     p->fd = dupFd;
-    int rc = uv_poll_init(loop_, &p->poll, dupFd);
+    int rc = uv_poll_init(loop_.raw(), &p->poll, dupFd);
     if (rc != 0) {
       ::close(dupFd);
       delete p;
@@ -252,15 +311,20 @@ void BodySender::waitWritable(int fd) {
       self->finish(pollError(p->fd, status));
       return;
     }
-    self->sendFile();
+    self->step();
   });
   if (rc != 0) {
     finish(rc);
   }
 }
 
-void BodySender::finish(int status) {
+void BodySender::finish(int status, bool later) {
   if (!active_) {
+    return;
+  }
+  if (later || starting_) {
+    done_.status = status;
+    loop_.post(done_);
     return;
   }
   BodySenderListener* listener = listener_;

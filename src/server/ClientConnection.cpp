@@ -115,7 +115,7 @@ ClientConnection::Exchange::Exchange(ClientConnection& connection, GenerationPtr
       gen(std::move(generation)),
       timer(connection.ctx_.loop, *this),
       parser(limitsFrom(gen->config), &connection.ctx_.requestBuffers),
-      sender(connection.ctx_.loop.raw()) {}
+      sender(connection.ctx_.loop) {}
 
 ClientConnection::Exchange::~Exchange() = default;
 

@@ -1,21 +1,14 @@
 // Stage: writing a static file from the small-file cache. The head and body were built
 // when the file was cached; only the Date line and the connection tail are per response,
-// so the whole answer is one uv_write of up to four buffers and nothing is serialized or
-// copied here. The CacheHit keeps the bytes alive until the write completes, even if the
-// cache drops or replaces the entry meanwhile.
+// so the whole answer is one write of up to four buffers (the connection's BodySender)
+// and nothing is serialized or copied here. The CacheHit keeps the bytes alive until the write
+// completes, even if the cache drops or replaces the entry meanwhile.
 #include <cstring>
 
 #include "doorman/core/Log.hpp"
 #include "doorman/server/ClientConnection.hpp"
 
 namespace doorman::server {
-namespace {
-
-uv_buf_t bufOf(std::string_view bytes) {
-  return uv_buf_init(const_cast<char*>(bytes.data()), static_cast<unsigned>(bytes.size()));
-}
-
-}  // namespace
 
 void ClientConnection::respondCached(statics::CacheHit hit) {
   if (state_ != State::ReadingHead && state_ != State::ReadingBody && state_ != State::Waiting) {
@@ -40,37 +33,26 @@ void ClientConnection::respondCached(statics::CacheHit hit) {
   } else if (ex_->request.versionMinor == 0) {
     tail = "Connection: keep-alive\r\n\r\n";
   }
-  uv_buf_t bufs[4];
-  unsigned count = 0;
-  bufs[count++] = bufOf(ex_->cachedHit.head());
-  bufs[count++] = bufOf(std::string_view(ex_->dateLine, dateLength));
-  bufs[count++] = bufOf(tail);
+  std::string_view parts[4];
+  size_t count = 0;
+  parts[count++] = ex_->cachedHit.head();
+  parts[count++] = std::string_view(ex_->dateLine, dateLength);
+  parts[count++] = tail;
   if (!ex_->cachedHit.notModified && !ex_->request.isHead() && !ex_->cachedHit.file->body.empty()) {
-    bufs[count++] = bufOf(ex_->cachedHit.file->body);
+    parts[count++] = ex_->cachedHit.file->body;
   }
 
   transitionTo(State::Writing);
-  auto* req = new uv_write_t{};
-  int rc = uv_write(req, stream(), bufs, count, [](uv_write_t* w, int status) {
-    auto* self = uv::ownerOf<ClientConnection>(w->handle);
-    delete w;
-    if (self != nullptr) {
-      self->onCachedWriteDone(status);
-    }
-  });
-  if (rc != 0) {
-    delete req;
-    ex_->cachedHit = {};
-    CONN_LOG(Info, "%s", uv_strerror(rc));
-    close();
-    return;
-  }
   ex_->cachedHanded = 0;
-  for (unsigned i = 0; i < count; ++i) {
-    ex_->cachedHanded += bufs[i].len;
-  }
   ex_->deliveredAtArm = 0;
   ex_->timer.start(static_cast<uint64_t>(config().timeouts.sendIdle.count()));
+  // Usually one writev that the socket takes whole; onSendDone hands the end to
+  // onCachedWriteDone.
+  Exchange& ex = *ex_;
+  ex.sender.start(stream(), std::span<const std::string_view>(parts, count), ex);
+  if (ex_ != nullptr) {
+    ex_->cachedHanded = ex_->sender.handed();  // all of it, unless uv_write refused at once
+  }
 }
 
 void ClientConnection::onCachedWriteDone(int status) {

@@ -52,6 +52,10 @@ void ClientConnection::respondError(int status, std::string_view detail, bool cl
 }
 
 void ClientConnection::onSendDone(int status) {
+  if (ex_ != nullptr && ex_->cachedHit.file) {
+    onCachedWriteDone(status);  // a response from the small-file cache (WriteCached.cpp)
+    return;
+  }
   if (state_ != State::Writing) {
     return;
   }

@@ -60,7 +60,7 @@ UpstreamConnection::UpstreamConnection(uv::Loop& loop, const Endpoint& endpoint,
       listener_(listener),
       timer_(loop, timerHook_),
       parser_(settings.responseLimits, buffers),
-      sender_(loop.raw()) {}
+      sender_(loop) {}
 
 UpstreamConnection::~UpstreamConnection() { close(); }
 

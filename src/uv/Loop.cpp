@@ -16,11 +16,16 @@ Loop::Loop() {
     std::abort();
   }
   deferIdle_->data = this;
-  // The idle handle only keeps the loop alive while deletions are pending.
+  // The idle handle keeps the loop alive only while tasks are queued (they stand for
+  // work in progress, e.g. a write completed at once whose callback is due); pending
+  // deletions alone do not.
   uv_unref(asHandle(deferIdle_.get()));
 }
 
 Loop::~Loop() {
+  while (tasksHead_ != nullptr) {
+    unlink(*tasksHead_);  // never run: their owners are being torn down
+  }
   drainDeferred();
   deferIdle_.reset();
   // Let pending close callbacks run so every handle's memory is freed.
@@ -52,16 +57,75 @@ void Loop::deferDelete(std::unique_ptr<Deletable> object) {
     return;
   }
   deferred_.push_back(std::move(object));
-  if (uv_is_active(asHandle(deferIdle_.get())) == 0) {
+  wake();
+}
+
+void Loop::wake() noexcept {
+  if (deferIdle_ && uv_is_active(asHandle(deferIdle_.get())) == 0) {
     uv_idle_start(deferIdle_.get(), &Loop::onIdle);
   }
 }
 
+void Loop::post(Task& task) noexcept {
+  if (task.loop_ != nullptr) {
+    return;  // already queued
+  }
+  task.loop_ = this;
+  task.prev_ = tasksTail_;
+  task.next_ = nullptr;
+  if (tasksTail_ != nullptr) {
+    tasksTail_->next_ = &task;
+  } else {
+    tasksHead_ = &task;
+  }
+  tasksTail_ = &task;
+  uv_ref(asHandle(deferIdle_.get()));
+  wake();
+}
+
+void Loop::unlink(Task& task) noexcept {
+  if (task.prev_ != nullptr) {
+    task.prev_->next_ = task.next_;
+  } else {
+    tasksHead_ = task.next_;
+  }
+  if (task.next_ != nullptr) {
+    task.next_->prev_ = task.prev_;
+  } else {
+    tasksTail_ = task.prev_;
+  }
+  task.loop_ = nullptr;
+  task.prev_ = nullptr;
+  task.next_ = nullptr;
+}
+
+void Task::cancel() noexcept {
+  if (loop_ != nullptr) {
+    loop_->unlink(*this);
+  }
+}
+
+void Loop::runTasks() {
+  // Tasks posted while running (a task may post another, or itself again) run in this
+  // same turn: the list is drained until empty, one task at a time, without recursion.
+  while (tasksHead_ != nullptr) {
+    Task& task = *tasksHead_;
+    unlink(task);
+    task.fn_(task);
+  }
+  uv_unref(asHandle(deferIdle_.get()));
+}
+
 void Loop::onIdle(uv_idle_t* idle) {
   auto* self = ownerOf<Loop>(idle);
-  if (self != nullptr) {
-    self->drainDeferred();
+  if (self == nullptr) {
+    return;
   }
+  // A deletion may post a task (or a task defer a deletion): until both stay empty.
+  do {
+    self->runTasks();
+    self->drainDeferred();
+  } while (self->tasksHead_ != nullptr);
 }
 
 void Loop::drainDeferred() noexcept {
@@ -71,7 +135,7 @@ void Loop::drainDeferred() noexcept {
     deferred_.clear();
     batch.clear();
   }
-  if (deferIdle_) {
+  if (deferIdle_ && tasksHead_ == nullptr) {
     uv_idle_stop(deferIdle_.get());
   }
 }

@@ -11,7 +11,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <csignal>
 #include <string>
+#include <string_view>
 
 #include "doorman/uv/Handle.hpp"
 #include "doorman/uv/Loop.hpp"
@@ -60,7 +63,9 @@ class BodySenderTest : public ::testing::Test {
   void TearDown() override {
     pipe_.reset();
     uv_run(loop_.raw(), UV_RUN_NOWAIT);
-    close(peer_);
+    if (peer_ >= 0) {
+      close(peer_);
+    }
   }
 
   /// Runs the loop and drains the peer until the sender is done.
@@ -95,7 +100,7 @@ TEST_F(BodySenderTest, SendsHeadMemoryAndFilePiecesInOrder) {
   body.appendFile(file, 100, 2 << 20);
   ASSERT_TRUE(body.append("[mem2]"));
   body.appendFile(file, 0, 10);
-  BodySender sender(loop_.raw());
+  BodySender sender(loop_);
   Done done;
   sender.start(uv::asStream(pipe_.get()), "HEAD\r\n", body, done);
   std::string got = runAndRead(done);
@@ -108,12 +113,79 @@ TEST_F(BodySenderTest, SendsHeadMemoryAndFilePiecesInOrder) {
   EXPECT_EQ(sender.handed(), expected.size());
 }
 
+TEST_F(BodySenderTest, ASendTheSocketTakesWholeIsReportedOnTheNextTurnNotInsideStart) {
+  Body body;
+  ASSERT_TRUE(body.append("[body]"));
+  BodySender sender(loop_);
+  Done done;
+  sender.start(uv::asStream(pipe_.get()), "HEAD\r\n", body, done);
+  EXPECT_EQ(done.calls, 0) << "never inside start()";
+  EXPECT_EQ(sender.handed(), 12u) << "written at once (try-write)";
+  EXPECT_TRUE(sender.active());
+  uv_run(loop_.raw(), UV_RUN_NOWAIT);
+  EXPECT_EQ(done.calls, 1);
+  EXPECT_EQ(done.status, 0);
+  EXPECT_FALSE(sender.active());
+  char buf[64];
+  ssize_t n = ::read(peer_, buf, sizeof buf);
+  EXPECT_EQ(std::string(buf, static_cast<size_t>(std::max<ssize_t>(n, 0))), "HEAD\r\n[body]");
+}
+
+TEST_F(BodySenderTest, ACancelBeforeTheNextTurnMeansNoCallbackEvenForACompletedWrite) {
+  Body body;
+  ASSERT_TRUE(body.append("x"));
+  BodySender sender(loop_);
+  Done done;
+  sender.start(uv::asStream(pipe_.get()), "H", body, done);
+  sender.cancel();
+  runAndRead(done);
+  EXPECT_EQ(done.calls, 0);
+}
+
+TEST_F(BodySenderTest, PartsGoOutInOrderSkippingEmptyOnes) {
+  BodySender sender(loop_);
+  Done done;
+  std::string_view parts[] = {"one,", "", "two,", "three"};
+  sender.start(uv::asStream(pipe_.get()), parts, done);
+  EXPECT_EQ(runAndRead(done), "one,two,three");
+  EXPECT_EQ(done.status, 0);
+  EXPECT_EQ(sender.handed(), 13u);
+
+  // Larger than the socket buffer: what the kernel does not take at once is queued.
+  std::string big = pattern(4 << 20, 9);
+  std::string_view bigParts[] = {"<", big, ">"};
+  Done bigDone;
+  sender.start(uv::asStream(pipe_.get()), bigParts, bigDone);
+  EXPECT_EQ(bigDone.calls, 0);
+  std::string got = runAndRead(bigDone);
+  EXPECT_EQ(bigDone.status, 0);
+  EXPECT_TRUE(got == "<" + big + ">");
+  EXPECT_EQ(sender.handed(), big.size() + 2);
+}
+
+TEST_F(BodySenderTest, AWriteErrorIsReportedOnTheNextTurn) {
+  std::signal(SIGPIPE, SIG_IGN);  // as doorman does: the error comes back as EPIPE
+  ::close(peer_);
+  peer_ = -1;
+  Body body;
+  ASSERT_TRUE(body.append("x"));
+  BodySender sender(loop_);
+  Done done;
+  sender.start(uv::asStream(pipe_.get()), "H", body, done);
+  EXPECT_EQ(done.calls, 0);
+  for (int i = 0; i < 10 && done.calls == 0; ++i) {
+    uv_run(loop_.raw(), UV_RUN_NOWAIT);
+  }
+  EXPECT_EQ(done.calls, 1);
+  EXPECT_EQ(done.status, UV_EPIPE);
+}
+
 TEST_F(BodySenderTest, WaitsForAReaderThatStoppedAndFinishesWhenItReads) {
   std::string fileContent = pattern(4 << 20, 2);
   FilePtr file = fileWith(fileContent);
   Body body;
   body.appendFile(file, 0, fileContent.size());
-  BodySender sender(loop_.raw());
+  BodySender sender(loop_);
   Done done;
   sender.start(uv::asStream(pipe_.get()), "H", body, done);
   for (int i = 0; i < 50; ++i) {
@@ -131,7 +203,7 @@ TEST_F(BodySenderTest, ATruncatedFileEndsTheSendWithAnError) {
   FilePtr file = fileWith(pattern(1000, 3));
   Body body;
   body.appendFile(file, 0, 5000);  // promised more than the file holds
-  BodySender sender(loop_.raw());
+  BodySender sender(loop_);
   Done done;
   sender.start(uv::asStream(pipe_.get()), "H", body, done);
   runAndRead(done);
@@ -166,7 +238,7 @@ TEST(BodySenderTcpTest, AResetWhileWaitingIsReportedAsAReset) {
   FilePtr file = fileWith(fileContent);
   Body body;
   body.appendFile(file, 0, fileContent.size());
-  BodySender sender(loop.raw());
+  BodySender sender(loop);
   Done done;
   sender.start(uv::asStream(tcp.get()), "H", body, done);
   for (int i = 0; i < 50; ++i) {
@@ -189,7 +261,7 @@ TEST_F(BodySenderTest, CancelMeansNoCallback) {
   FilePtr file = fileWith(pattern(4 << 20, 4));
   Body body;
   body.appendFile(file, 0, 4 << 20);
-  BodySender sender(loop_.raw());
+  BodySender sender(loop_);
   Done done;
   sender.start(uv::asStream(pipe_.get()), "H", body, done);
   for (int i = 0; i < 20; ++i) {
@@ -212,7 +284,7 @@ TEST_F(BodySenderTest, ARestartAfterACancelledSendIgnoresItsLateCallbacks) {
   Body second;
   ASSERT_TRUE(second.append("[mem]"));
   second.appendFile(file, 0, fileContent.size());
-  BodySender sender(loop_.raw());
+  BodySender sender(loop_);
   Done firstDone;
   sender.start(uv::asStream(pipe_.get()), "A", first, firstDone);
   for (int i = 0; i < 20; ++i) {

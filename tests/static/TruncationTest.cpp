@@ -103,7 +103,7 @@ TEST_F(StaticSendfileTruncation, AFileThatShrinksWhileSentEndsTheSendAfterItsOwn
     ASSERT_EQ(rc, 0);
     ASSERT_EQ(uv_pipe_open(pipe.get(), fds[0]), 0);
     ::fcntl(fds[1], F_SETFL, O_NONBLOCK);
-    core::BodySender sender(loop_.raw());
+    core::BodySender sender(loop_);
     SendDone done;
     sender.start(uv::asStream(pipe.get()), "HEAD\n", response.body, done);
     for (int i = 0; i < 20; ++i) {

@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <memory>
+#include <vector>
+
 #include "doorman/uv/Timer.hpp"
 
 namespace doorman::uv {
@@ -61,6 +65,114 @@ TEST(UvLoop, HandleOwnerIsClearedWhenTheHandleIsClosed) {
   timer.reset();  // closes before the timer could fire
   loop.run();
   EXPECT_EQ(fire.fired, 0);
+}
+
+struct NumberedTask final : Task {
+  NumberedTask(std::vector<int>& o, int n)
+      : Task([](Task& t) {
+          auto& self = static_cast<NumberedTask&>(t);
+          self.order.push_back(self.number);
+        }),
+        order(o),
+        number(n) {}
+  std::vector<int>& order;
+  int number;
+};
+
+TEST(UvLoopTask, PostedTasksRunOnTheNextTurnInOrderAndNeverInsidePost) {
+  Loop loop;
+  std::vector<int> order;
+  NumberedTask a(order, 1);
+  NumberedTask b(order, 2);
+  loop.post(a);
+  loop.post(b);
+  loop.post(a);  // already pending: still once, in its first place
+  EXPECT_TRUE(order.empty());
+  EXPECT_TRUE(a.pending());
+  uv_run(loop.raw(), UV_RUN_NOWAIT);
+  EXPECT_EQ(order, (std::vector<int>{1, 2}));
+  EXPECT_FALSE(a.pending());
+  EXPECT_FALSE(b.pending());
+  uv_run(loop.raw(), UV_RUN_NOWAIT);
+  EXPECT_EQ(order.size(), 2u) << "a task runs once per post";
+}
+
+TEST(UvLoopTask, CancelledOrDestroyedTasksDoNotRunAndTheOthersDo) {
+  Loop loop;
+  std::vector<int> order;
+  NumberedTask first(order, 1);
+  NumberedTask middle(order, 2);
+  NumberedTask last(order, 3);
+  auto gone = std::make_unique<NumberedTask>(order, 4);
+  loop.post(first);
+  loop.post(*gone);
+  loop.post(middle);
+  loop.post(last);
+  middle.cancel();
+  gone.reset();
+  first.cancel();
+  EXPECT_FALSE(middle.pending());
+  uv_run(loop.raw(), UV_RUN_NOWAIT);
+  EXPECT_EQ(order, (std::vector<int>{3}));
+  first.cancel();  // not pending: nothing to do
+  loop.post(first);
+  uv_run(loop.raw(), UV_RUN_NOWAIT);
+  EXPECT_EQ(order, (std::vector<int>{3, 1}));
+}
+
+TEST(UvLoopTask, ATaskPostedByATaskRunsInTheSameTurnWithoutRecursion) {
+  Loop loop;
+  struct Chain final : Task {
+    explicit Chain(Loop& l)
+        : Task([](Task& t) {
+            auto& self = static_cast<Chain&>(t);
+            ++self.runs;
+            self.maxDepth = std::max(self.maxDepth, ++self.depth);
+            if (self.runs < 1000) {
+              self.loop.post(self);  // itself again, from inside its own run
+            }
+            --self.depth;
+          }),
+          loop(l) {}
+    Loop& loop;
+    int runs = 0;
+    int depth = 0;
+    int maxDepth = 0;
+  } chain(loop);
+  loop.post(chain);
+  uv_run(loop.raw(), UV_RUN_NOWAIT);
+  EXPECT_EQ(chain.runs, 1000);
+  EXPECT_EQ(chain.maxDepth, 1);
+}
+
+TEST(UvLoopTask, APendingTaskKeepsTheLoopRunningUntilItRan) {
+  Loop loop;
+  std::vector<int> order;
+  NumberedTask task(order, 7);
+  loop.post(task);
+  EXPECT_NE(uv_loop_alive(loop.raw()), 0);
+  loop.run();  // no other handle: returns once the task ran
+  EXPECT_EQ(order, (std::vector<int>{7}));
+  EXPECT_EQ(uv_loop_alive(loop.raw()), 0);
+}
+
+TEST(UvLoopTask, TasksAndDeferredDeletionsBothRun) {
+  Loop loop;
+  int destroyed = 0;
+  struct Both final : Task {
+    Both(Loop& l, int& d)
+        : Task([](Task& t) {
+            auto& self = static_cast<Both&>(t);
+            self.loop.deferDelete(std::make_unique<Counter>(self.destroyed));
+          }),
+          loop(l),
+          destroyed(d) {}
+    Loop& loop;
+    int& destroyed;
+  } both(loop, destroyed);
+  loop.post(both);
+  loop.run();
+  EXPECT_EQ(destroyed, 1);
 }
 
 }  // namespace

@@ -6,17 +6,26 @@
 // watcher per descriptor number; the stream's own watcher only wants writability while
 // its write queue is non-empty, and it is empty whenever sendfile runs).
 //
+// Memory is first written with uv_try_write: a response that fits the socket buffer (the
+// usual case) costs one writev and no write request, and libuv's watcher is not touched
+// (a completed uv_write makes libuv re-register the descriptor with epoll_ctl even when
+// its events did not change). Only what the kernel did not take goes to uv_write.
+// A send that completes inside start() is reported on the loop's next turn (uv::Task).
+//
 // A file piece that turns out shorter than promised (a static file truncated while being
 // sent) ends the send with UV_EIO: the caller closes the connection, so the client never
 // takes a short body for a complete one.
 
 #include <uv.h>
 
+#include <array>
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string_view>
 
 #include "doorman/core/Body.hpp"
+#include "doorman/uv/Loop.hpp"
 
 namespace doorman::core {
 
@@ -31,14 +40,22 @@ class BodySenderListener {
 
 class BodySender {
  public:
-  explicit BodySender(uv_loop_t* loop) noexcept : loop_(loop) {}
+  /// Most memory parts start() takes before the body.
+  static constexpr size_t kMaxParts = 4;
+
+  explicit BodySender(uv::Loop& loop) noexcept;
   ~BodySender();
   BodySender(const BodySender&) = delete;
   BodySender& operator=(const BodySender&) = delete;
 
   /// Sends `head` then `body`. Both must stay alive and unchanged until onSendDone or
-  /// cancel(). The listener is never called from inside start().
+  /// cancel(). The listener is not called from inside start(), except for an error that
+  /// uv_write reports at once (as before the try-write path existed).
   void start(uv_stream_t* stream, std::string_view head, const Body& body,
+             BodySenderListener& listener);
+
+  /// Sends up to kMaxParts memory parts in order (no body); the same contract.
+  void start(uv_stream_t* stream, std::span<const std::string_view> parts,
              BodySenderListener& listener);
 
   /// Stops; no callback follows. Safe to call when idle.
@@ -51,26 +68,40 @@ class BodySender {
 
  private:
   struct Poller;
+  enum class Wrote { All, Queued, Failed };
+  struct DoneTask final : uv::Task {
+    explicit DoneTask(BodySender& s) noexcept;
+    BodySender& sender;
+    int status = 0;
+  };
 
   /// The sender a callback may still act for: null once the sender died, or when the
   /// callback belongs to an earlier start() (cancelled or restarted since).
   static BodySender* current(const std::shared_ptr<BodySender*>& token,
                              uint64_t generation) noexcept;
+  void begin(uv_stream_t* stream, const Body* body, BodySenderListener& listener);
+  size_t pieceCount() const noexcept { return body_ != nullptr ? body_->pieceCount() : 0; }
   void step();
-  bool writeMemory();
-  void sendFile();
+  Wrote writeMemory();
+  Wrote queueWrite(uv_buf_t* bufs, size_t count, size_t bytes);
+  /// true when the file pieces at piece_ are all sent (step on), false when waiting/done.
+  bool sendFile();
   void waitWritable(int fd);
-  void finish(int status);
+  /// Reports now, or on the next turn when inside start() or when libuv would have
+  /// reported it from a write callback (`later`).
+  void finish(int status, bool later = false);
   void onWritten(int status);
 
-  uv_loop_t* loop_;
+  uv::Loop& loop_;
   uv_stream_t* stream_ = nullptr;
-  std::string_view head_;
+  std::array<std::string_view, kMaxParts> parts_{};
+  size_t partCount_ = 0;
+  size_t partNext_ = 0;  ///< first part not yet handed over
   const Body* body_ = nullptr;
   BodySenderListener* listener_ = nullptr;
   size_t piece_ = 0;        ///< current piece
   uint64_t pieceDone_ = 0;  ///< bytes of a file piece already sent
-  bool headDone_ = false;
+  bool starting_ = false;   ///< inside start()
   bool active_ = false;
   uint64_t handed_ = 0;
   /// Made on the first start() and kept: callbacks queued in libuv hold a copy, see null
@@ -78,6 +109,7 @@ class BodySender {
   std::shared_ptr<BodySender*> alive_;
   uint64_t generation_ = 0;  ///< bumped by cancel() (and so by every start())
   Poller* poller_ = nullptr;
+  DoneTask done_;
 };
 
 }  // namespace doorman::core
