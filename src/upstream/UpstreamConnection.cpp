@@ -180,8 +180,12 @@ void UpstreamConnection::onBodySettled() {
 
 void UpstreamConnection::setQuickAck() noexcept {
   // A backend that writes its response in several small writes without TCP_NODELAY
-  // (paste.httpserver) waits for our ACK of each piece; Linux's delayed ACK would make
-  // it wait 40 ms. Quick-ack mode is reset by the kernel, so it is set after every read.
+  // (paste.httpserver) waits for our ACK of each piece (Nagle); Linux's delayed ACK
+  // would make it wait 40 ms. Setting TCP_QUICKACK sends an ACK that is being delayed at
+  // once and leaves the kernel's delayed-ACK (pingpong) mode, which it may re-enter after
+  // any send: so it is set after every read that leaves the response incomplete, the
+  // only moment an ACK can be what the backend waits for. A response that arrives
+  // whole in one read needs no system call for it.
   if (!tcp_) {
     return;
   }
@@ -204,7 +208,6 @@ void UpstreamConnection::sendRequest() {
     timer_.start(0);
     return;
   }
-  setQuickAck();
   timer_.start(settings_.responseTimeoutMs);
 }
 
@@ -275,11 +278,11 @@ void UpstreamConnection::onRead(ssize_t nread, const char* data) {
   if (!parser_.anyBytes()) {
     job_->timing.firstByteUs = core::monotonicMicros();
   }
-  setQuickAck();
   timer_.start(settings_.responseTimeoutMs);
   auto result = parser_.feed(data, static_cast<size_t>(nread));
   switch (result.event) {
     case http::ResponseParser::Event::NeedMore:
+      setQuickAck();
       if (parser_.body().unflushed() >= core::Body::kMaxUnflushed) {
         // A spilling response outruns the disk: hold the backend back a moment.
         readPaused_ = true;
