@@ -32,14 +32,29 @@ int classifyUnknownMethod(std::string_view bytes, bool full) {
 }
 
 /// Index of the first byte that completes a bare LF or starts an obs-fold line, given
-/// the byte before data[0]; len when there is none.
+/// the byte before data[0]; len when there is none. Only the bytes at and after each LF
+/// matter, so the LFs are found with memchr rather than by looking at every byte.
 size_t findLineViolation(const char* data, size_t len, char prev) {
-  for (size_t i = 0; i < len; ++i) {
-    const char c = data[i];
-    if ((c == '\n' && prev != '\r') || (prev == '\n' && (c == ' ' || c == '\t'))) {
-      return i;
+  if (len == 0) {
+    return len;
+  }
+  if (prev == '\n' && (data[0] == ' ' || data[0] == '\t')) {
+    return 0;
+  }
+  size_t from = 0;
+  while (from < len) {
+    const auto* lf = static_cast<const char*>(std::memchr(data + from, '\n', len - from));
+    if (lf == nullptr) {
+      return len;
     }
-    prev = c;
+    const auto at = static_cast<size_t>(lf - data);
+    if ((at > 0 ? data[at - 1] : prev) != '\r') {
+      return at;
+    }
+    if (at + 1 < len && (data[at + 1] == ' ' || data[at + 1] == '\t')) {
+      return at + 1;
+    }
+    from = at + 1;
   }
   return len;
 }

@@ -9,7 +9,7 @@
 namespace doorman::http::syntax {
 
 /// tchar (RFC 9110 5.6.2): the characters of a token (method, field name).
-constexpr bool isTchar(unsigned char c) noexcept {
+constexpr bool isTcharByRule(unsigned char c) noexcept {
   if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) {
     return true;
   }
@@ -33,6 +33,31 @@ constexpr bool isTchar(unsigned char c) noexcept {
     default:
       return false;
   }
+}
+
+/// field-value byte (RFC 9110 5.5): VCHAR, obs-text, SP, HTAB.
+constexpr bool isFieldValueByteByRule(unsigned char c) noexcept {
+  return (c >= 0x20 || c == '\t') && c != 0x7f;
+}
+
+/// The classes above as one table: every message's names and values go through them,
+/// one load per byte instead of a chain of comparisons.
+struct CharClasses {
+  static constexpr uint8_t kTchar = 1;
+  static constexpr uint8_t kFieldValue = 2;
+  uint8_t bits[256] = {};
+  constexpr CharClasses() {
+    for (unsigned c = 0; c < 256; ++c) {
+      const auto b = static_cast<unsigned char>(c);
+      bits[c] = static_cast<uint8_t>((isTcharByRule(b) ? kTchar : 0) |
+                                     (isFieldValueByteByRule(b) ? kFieldValue : 0));
+    }
+  }
+};
+inline constexpr CharClasses kCharClasses{};
+
+constexpr bool isTchar(unsigned char c) noexcept {
+  return (kCharClasses.bits[c] & CharClasses::kTchar) != 0;
 }
 
 constexpr bool isToken(std::string_view s) noexcept {
@@ -63,8 +88,7 @@ constexpr std::string_view trimOws(std::string_view s) noexcept {
 /// (NUL, CR, LF, other controls, DEL) makes the value invalid.
 constexpr bool isFieldValue(std::string_view s) noexcept {
   for (char ch : s) {
-    const auto c = static_cast<unsigned char>(ch);
-    if ((c < 0x20 && c != '\t') || c == 0x7f) {
+    if ((kCharClasses.bits[static_cast<unsigned char>(ch)] & CharClasses::kFieldValue) == 0) {
       return false;
     }
   }

@@ -509,6 +509,37 @@ TEST(HttpRequestParser, BareLfLineEndingsAre400) {
   EXPECT_EQ(statusOf("GET / HTTP/1.1\r\nHost: a\r\n\n"), 400);
 }
 
+TEST(HttpRequestParser, LineViolationsAre400HoweverTheBytesAreSplit) {
+  // The head is scanned for bare LFs and obs-folds LF by LF; the byte before each piece
+  // counts, so every split point (and every pair of them) must give the same answer.
+  const std::string bad[] = {
+      "GET / HTTP/1.1\nHost: a\r\n\r\n",
+      "GET / HTTP/1.1\r\nHost: a\n\r\n",
+      "GET / HTTP/1.1\r\nHost: a\r\n\n",
+      "GET / HTTP/1.1\r\nHost: a\r\nX-A: b\r\n c\r\n\r\n",
+      "GET / HTTP/1.1\r\nHost: a\r\nX-A: b\r\n\tc\r\n\r\n",
+      "GET / HTTP/1.1\r\nHost: a\r\nX-Long-Name: 0123456789abcdef\n\r\n",
+      "GET / HTTP/1.1\r\nHost: a\r\nX: 1\r\n\n\r\n",
+  };
+  for (const auto& in : bad) {
+    SCOPED_TRACE(in);
+    EXPECT_EQ(parseAll(in).errorStatus, 400);
+    for (size_t cut = 1; cut < in.size(); ++cut) {
+      EXPECT_EQ(parsePieces(in, {cut}).errorStatus, 400) << "cut at " << cut;
+      for (size_t second = cut + 1; second < in.size(); second += 3) {
+        EXPECT_EQ(parsePieces(in, {cut, second}).errorStatus, 400)
+            << "cuts at " << cut << ", " << second;
+      }
+    }
+  }
+  const std::string good = "GET / HTTP/1.1\r\nHost: a\r\nX-A: b c\r\nX-B:\t d\r\n\r\n";
+  for (size_t cut = 1; cut < good.size(); ++cut) {
+    const auto out = parsePieces(good, {cut});
+    EXPECT_EQ(out.errorStatus, 0) << "cut at " << cut;
+    EXPECT_EQ(out.requests.size(), 1u) << "cut at " << cut;
+  }
+}
+
 TEST(HttpRequestParser, ExtraSpacesInTheRequestLineAre400) {
   EXPECT_EQ(statusOf("GET  / HTTP/1.1\r\nHost: a\r\n\r\n"), 400);
   EXPECT_EQ(statusOf("GET /  HTTP/1.1\r\nHost: a\r\n\r\n"), 400);

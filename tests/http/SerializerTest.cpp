@@ -308,5 +308,25 @@ TEST(HttpSerializer, SafeHeaderValuesHaveNoCrLfOrNul) {
   EXPECT_FALSE(isSafeHeaderValue(std::string_view("a\0b", 3)));
 }
 
+TEST(HttpSerializer, SafeHeaderValuesAreCheckedAtEveryPositionAndLength) {
+  // Eight bytes at a time, then the tail: each forbidden byte at each position of
+  // values of every length up to 40, among bytes of every other kind (obs-text too).
+  const std::string filler = "ab\x80\xff \t~\x7f\x01\x0b\x0c\x0e\x1f\xc3\xa9z";
+  for (size_t len = 0; len <= 40; ++len) {
+    std::string value;
+    for (size_t i = 0; i < len; ++i) {
+      value += filler[(i * 7 + len) % filler.size()];
+    }
+    EXPECT_TRUE(isSafeHeaderValue(value)) << len;
+    for (size_t pos = 0; pos < len; ++pos) {
+      for (char bad : {'\r', '\n', '\0'}) {
+        std::string v = value;
+        v[pos] = bad;
+        EXPECT_FALSE(isSafeHeaderValue(v)) << "length " << len << ", position " << pos;
+      }
+    }
+  }
+}
+
 }  // namespace
 }  // namespace doorman::http

@@ -33,6 +33,10 @@ inline bool equalsIgnoreCase(std::string_view a, std::string_view b) noexcept {
 class HeaderMap {
  public:
   void add(std::string name, std::string value) {
+    if (fields_.capacity() == 0) {
+      // One allocation for a typical message instead of growing 1, 2, 4, 8.
+      fields_.reserve(kInitialCapacity);
+    }
     fields_.push_back({std::move(name), std::move(value)});
   }
   /// First field with this name, or nullptr.
@@ -55,6 +59,7 @@ class HeaderMap {
   auto end() const noexcept { return fields_.end(); }
 
  private:
+  static constexpr size_t kInitialCapacity = 8;
   std::vector<Header> fields_;
 };
 
