@@ -36,6 +36,7 @@ void HeaderMap::set(std::string name, std::string value) {
   // others is kept; later fields of the same name are dropped. (Written so that `name`
   // is only moved from at the end: clang-tidy's use-after-move check can follow it.)
   const auto sameName = [&name](const Header& field) { return equalsIgnoreCase(field.name, name); };
+  allChecked_ = false;
   const auto first = std::find_if(fields_.begin(), fields_.end(), sameName);
   if (first == fields_.end()) {
     fields_.push_back({std::move(name), std::move(value)});

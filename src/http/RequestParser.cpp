@@ -176,9 +176,9 @@ struct RequestParserCallbacks {
       return 0;
     }
     if (value.size() == s.value_.size()) {
-      s.request_.headers.add(std::exchange(s.field_, {}), std::exchange(s.value_, {}));
+      s.request_.headers.addChecked(std::exchange(s.field_, {}), std::exchange(s.value_, {}));
     } else {
-      s.request_.headers.add(std::exchange(s.field_, {}), std::string(value));
+      s.request_.headers.addChecked(std::exchange(s.field_, {}), std::string(value));
       s.value_.clear();
     }
     return 0;

@@ -69,9 +69,9 @@ struct ResponseParserCallbacks {
       return 0;
     }
     if (value.size() == s.value_.size()) {
-      s.response_.headers.add(std::exchange(s.field_, {}), std::exchange(s.value_, {}));
+      s.response_.headers.addChecked(std::exchange(s.field_, {}), std::exchange(s.value_, {}));
     } else {
-      s.response_.headers.add(std::exchange(s.field_, {}), std::string(value));
+      s.response_.headers.addChecked(std::exchange(s.field_, {}), std::string(value));
       s.value_.clear();
     }
     return 0;

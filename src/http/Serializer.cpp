@@ -77,8 +77,9 @@ class HopByHop {
 };
 
 /// What doorman writes as a field: a token name and a value without CR, LF or NUL.
-bool isWritable(std::string_view name, std::string_view value) noexcept {
-  return syntax::isToken(name) && isSafeHeaderValue(value);
+/// Fields a parser added were checked more strictly already (HeaderMap::addChecked).
+bool isWritable(const HeaderMap& headers, std::string_view name, std::string_view value) noexcept {
+  return headers.allChecked() || (syntax::isToken(name) && isSafeHeaderValue(value));
 }
 
 void appendField(std::string& out, std::string_view name, std::string_view value) {
@@ -205,7 +206,8 @@ std::string serializeUpstreamRequestHead(const Request& request, const ForwardIn
 
   bool hasHost = false;
   for (const auto& field : request.headers) {
-    if (equalsIgnoreCase(field.name, "Host") && isSafeHeaderValue(field.value)) {
+    if (equalsIgnoreCase(field.name, "Host") &&
+        (request.headers.allChecked() || isSafeHeaderValue(field.value))) {
       hasHost = true;
       break;
     }
@@ -217,7 +219,7 @@ std::string serializeUpstreamRequestHead(const Request& request, const ForwardIn
   std::string forwardedFor;
   for (const auto& field : request.headers) {
     const std::string_view name = field.name;
-    if (!isWritable(name, field.value) || isUpstreamRequestSkipped(name)) {
+    if (!isWritable(request.headers, name, field.value) || isUpstreamRequestSkipped(name)) {
       continue;
     }
     // Host stays even if a client lists it in Connection: the worker needs it.
@@ -284,7 +286,8 @@ std::string serializeClientResponseHead(const Response& response,
 
   for (const auto& field : response.headers) {
     const std::string_view name = field.name;
-    if (!isWritable(name, field.value) || isClientResponseSkipped(name) || hopByHop(name)) {
+    if (!isWritable(response.headers, name, field.value) || isClientResponseSkipped(name) ||
+        hopByHop(name)) {
       continue;
     }
     appendField(out, name, field.value);

@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+#include <utility>
+
 namespace doorman::http {
 namespace {
 
@@ -19,6 +22,48 @@ TEST(HttpHeaderMap, FoldsOnlyLettersNotOtherBytesThatDifferByTheCaseBit) {
   EXPECT_FALSE(equalsIgnoreCase("^", "~"));  // 0x5E / 0x7E
   EXPECT_FALSE(equalsIgnoreCase("\x01", "!"));
   EXPECT_FALSE(equalsIgnoreCase("\xc1", "\xe1"));  // not ASCII letters
+}
+
+TEST(HttpHeaderMap, AllCheckedOnlyWhileEveryFieldCameFromAParser) {
+  HeaderMap h;
+  EXPECT_TRUE(h.allChecked()) << "empty";
+  h.addChecked("Host", "a");
+  h.addChecked("Accept", "b");
+  EXPECT_TRUE(h.allChecked());
+  EXPECT_EQ(h.size(), 2u);
+  h.remove("Accept");
+  EXPECT_TRUE(h.allChecked()) << "removing cannot make a field unsafe";
+  h.add("X", "c");
+  EXPECT_FALSE(h.allChecked());
+  h.addChecked("Y", "d");
+  EXPECT_FALSE(h.allChecked()) << "one unchecked field is enough";
+  h.clear();
+  EXPECT_TRUE(h.allChecked());
+  h.addChecked("A", "1");
+  h.set("A", "2");
+  EXPECT_FALSE(h.allChecked());
+  h.clear();
+  h.addChecked("A", "1");
+  (void)h.fields();  // mutable access
+  EXPECT_FALSE(h.allChecked());
+  HeaderMap copy;
+  copy.addChecked("A", "1");
+  HeaderMap moved = std::move(copy);
+  EXPECT_TRUE(moved.allChecked());
+}
+
+TEST(HttpHeaderMap, KeepsFieldsInOrderPastTheFirstReservation) {
+  HeaderMap h;
+  for (int i = 0; i < 40; ++i) {
+    h.add("X-" + std::to_string(i), std::to_string(i * i));
+  }
+  ASSERT_EQ(h.size(), 40u);
+  int i = 0;
+  for (const auto& field : h) {
+    EXPECT_EQ(field.name, "X-" + std::to_string(i));
+    EXPECT_EQ(field.value, std::to_string(i * i));
+    ++i;
+  }
 }
 
 TEST(HttpHeaderMap, FindsTheFirstFieldWithAName) {

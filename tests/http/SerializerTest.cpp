@@ -114,6 +114,25 @@ TEST(HttpSerializer, UpstreamRequestKeepsHostEvenWhenConnectionListsIt) {
             "GET / HTTP/1.1\r\nHost: a\r\nX-Forwarded-For: 192.0.2.7\r\n\r\n");
 }
 
+TEST(HttpSerializer, AnUnsafeFieldAddedToAParsedMessageIsStillDropped) {
+  // Parsed fields are trusted (HeaderMap::addChecked); one added later by code is not,
+  // and it makes the serializer check every field again.
+  Request r = makeRequest("GET", "/");
+  r.headers.addChecked("Host", "a");
+  r.headers.addChecked("X-Parsed", "ok");
+  r.headers.add("X-Bad", "a\r\nInjected: 1");
+  EXPECT_EQ(serializeUpstreamRequestHead(r, ForwardInfo{}),
+            "GET / HTTP/1.1\r\nHost: a\r\nX-Parsed: ok\r\n\r\n");
+  Response response;
+  response.status = 200;
+  response.headers.addChecked("X-Parsed", "ok");
+  response.headers.add("X-Bad", "a\nb");
+  ClientResponseOptions o;
+  o.server = "";
+  EXPECT_EQ(serializeClientResponseHead(response, o),
+            "HTTP/1.1 200 OK\r\nX-Parsed: ok\r\nContent-Length: 0\r\n\r\n");
+}
+
 TEST(HttpSerializer, UpstreamRequestNeverWritesUnsafeFields) {
   Request r = makeRequest("GET", "/a b\r\nX: y");
   r.headers.add("Host", "a");

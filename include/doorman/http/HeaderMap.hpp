@@ -33,12 +33,17 @@ inline bool equalsIgnoreCase(std::string_view a, std::string_view b) noexcept {
 class HeaderMap {
  public:
   void add(std::string name, std::string value) {
-    if (fields_.capacity() == 0) {
-      // One allocation for a typical message instead of growing 1, 2, 4, 8.
-      fields_.reserve(kInitialCapacity);
-    }
-    fields_.push_back({std::move(name), std::move(value)});
+    allChecked_ = false;
+    append(std::move(name), std::move(value));
   }
+  /// For the parsers: a field whose name is a token and whose value has no control
+  /// character but HTAB (they checked). While every field came this way, the
+  /// serializers need not check them again (allChecked()).
+  void addChecked(std::string name, std::string value) {
+    append(std::move(name), std::move(value));
+  }
+  /// Every field was added with addChecked (or the map is empty).
+  bool allChecked() const noexcept { return allChecked_; }
   /// First field with this name, or nullptr.
   const std::string* find(std::string_view name) const noexcept;
   size_t count(std::string_view name) const noexcept;
@@ -52,15 +57,30 @@ class HeaderMap {
 
   size_t size() const noexcept { return fields_.size(); }
   bool empty() const noexcept { return fields_.empty(); }
-  void clear() noexcept { fields_.clear(); }
+  void clear() noexcept {
+    fields_.clear();
+    allChecked_ = true;
+  }
   const std::vector<Header>& fields() const noexcept { return fields_; }
-  std::vector<Header>& fields() noexcept { return fields_; }
+  /// Mutable access: the fields are no longer known to be checked.
+  std::vector<Header>& fields() noexcept {
+    allChecked_ = false;
+    return fields_;
+  }
   auto begin() const noexcept { return fields_.begin(); }
   auto end() const noexcept { return fields_.end(); }
 
  private:
   static constexpr size_t kInitialCapacity = 8;
+  void append(std::string name, std::string value) {
+    if (fields_.capacity() == 0) {
+      // One allocation for a typical message instead of growing 1, 2, 4, 8.
+      fields_.reserve(kInitialCapacity);
+    }
+    fields_.push_back({std::move(name), std::move(value)});
+  }
   std::vector<Header> fields_;
+  bool allChecked_ = true;
 };
 
 }  // namespace doorman::http
