@@ -326,7 +326,7 @@ void ClientConnection::beginRequest() {
   }
   // Every request has an id from its first byte on (log lines, access log); a valid
   // X-Request-ID of the client replaces it when the head is complete.
-  ex_->requestId = ctx_.ids.next();
+  ctx_.ids.next(ex_->requestId);
   ex_->tel.startUnixUs = ops::wallMicros();
   ex_->tel.startUs = ops::monotonicMicros();
 }

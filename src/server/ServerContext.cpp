@@ -24,7 +24,7 @@ RequestIds::RequestIds() {
            (static_cast<uint64_t>(getpid()) << 16);
 }
 
-std::string RequestIds::next() {
+void RequestIds::next(std::string& out) {
   // splitmix64: every call gives a distinct value (it is a bijection of a counter).
   state_ += 0x9E3779B97F4A7C15ull;
   uint64_t z = state_;
@@ -32,12 +32,11 @@ std::string RequestIds::next() {
   z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
   z ^= z >> 31;
   static constexpr char kHex[] = "0123456789abcdef";
-  std::string out(16, '0');
+  out.resize(16);
   for (int i = 15; i >= 0; --i) {
     out[static_cast<size_t>(i)] = kHex[z & 0xF];
     z >>= 4;
   }
-  return out;
 }
 
 }  // namespace doorman::server

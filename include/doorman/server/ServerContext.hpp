@@ -37,7 +37,9 @@ class DateCache {
 class RequestIds {
  public:
   RequestIds();
-  std::string next();
+  /// The next id (16 hex digits) into `out`, reusing its buffer: an exchange taken again
+  /// from the spare list keeps its id string's heap block (16 chars do not fit the SSO).
+  void next(std::string& out);
 
  private:
   uint64_t state_;
