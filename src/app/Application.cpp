@@ -107,20 +107,10 @@ int Application::run() {
     out += std::to_string(accessLog_ ? accessLog_->dropped() : 0);
     out += '\n';
   });
-  error = server_->listen(ops::takeInheritedListenFds());
-  if (!error.empty()) {
-    LOG_ERROR("%s", error.c_str());
-    return 1;
-  }
-  // Every socket is bound: root is no longer needed.
-  error = ops::dropPrivileges(config_.user, config_.group);
-  if (!error.empty()) {
-    LOG_ERROR("cannot drop privileges: %s", error.c_str());
-    return 1;
-  }
-  if (!config_.user.empty() || !config_.group.empty()) {
-    LOG_INFO("running as uid %d gid %d", static_cast<int>(getuid()), static_cast<int>(getgid()));
-  }
+  // Signal handlers before the first listen: a supervisor or test that sees the port
+  // accept may signal at once, and the default action of SIGTERM/SIGHUP would kill the
+  // process instead of stopping or reloading it. libuv runs the callbacks only from
+  // loop_.run(), when everything below is set up.
   auto watch = [this](uv::HandlePtr<uv_signal_t>& handle, int signum) {
     int rc = 0;
     handle = uv::makeHandle<uv_signal_t>(loop_.raw(), rc, uv_signal_init);
@@ -139,6 +129,20 @@ int Application::run() {
   watch(sigquit_, SIGQUIT);
   watch(sighup_, SIGHUP);
   watch(sigusr1_, SIGUSR1);
+  error = server_->listen(ops::takeInheritedListenFds());
+  if (!error.empty()) {
+    LOG_ERROR("%s", error.c_str());
+    return 1;
+  }
+  // Every socket is bound: root is no longer needed.
+  error = ops::dropPrivileges(config_.user, config_.group);
+  if (!error.empty()) {
+    LOG_ERROR("cannot drop privileges: %s", error.c_str());
+    return 1;
+  }
+  if (!config_.user.empty() || !config_.group.empty()) {
+    LOG_INFO("running as uid %d gid %d", static_cast<int>(getuid()), static_cast<int>(getgid()));
+  }
   LOG_INFO("doorman %s started (pid %d, file descriptor limit %llu)", DOORMAN_VERSION,
            static_cast<int>(getpid()), static_cast<unsigned long long>(files));
   if (notifier_.enabled()) {
