@@ -61,7 +61,7 @@ void runKeepAliveLoad(const std::string& address, int clients, int total, LoadRe
     while (next.fetch_add(1) < total) {
       std::optional<HttpResponse> response;
       if (client->send(httpGet("/hello"))) {
-        response = client->readResponse(milliseconds(30000));
+        response = client->readResponse(milliseconds(90000));
       }
       if (!response) {
         ++result.socketErrors;
@@ -85,13 +85,23 @@ void runKeepAliveLoad(const std::string& address, int clients, int total, LoadRe
 
 class RecyclingTest : public IntegrationTest {};
 
+/// The tests here are about lost requests, not timeouts: the queue and response timeouts
+/// are generous so that a worker that boots slowly on a loaded machine (tests run two at
+/// a time on 2 cores) is not reported as a 503 or 504.
+DoormanConfig patientConfig(const std::string& address, int workers) {
+  DoormanConfig config = DoormanConfig::forBackend(address, workers);
+  config.upstreams.front().queueTimeout = "60s";
+  config.upstreams.front().responseTimeout = "60s";
+  return config;
+}
+
 /// gunicorn sync, 4 workers, each recycled after 20-25 requests (--max-requests 20
 /// --max-requests-jitter 5; --preload so a new worker is a fork, not an app import):
 /// about 90 worker restarts in 2,000 requests, zero 5xx.
 TEST_F(RecyclingTest, GunicornMaxRequestsUnderLoadGivesNo5xx) {
   GunicornBackend gunicorn(dir_, 4,
                            {"--max-requests", "20", "--max-requests-jitter", "5", "--preload"});
-  DoormanProcess doorman(dir_, DoormanConfig::forBackend(gunicorn.address(), 4));
+  DoormanProcess doorman(dir_, patientConfig(gunicorn.address(), 4));
   const int total = requestedLoad(2000);
   LoadResult result;
   runKeepAliveLoad(doorman.address(), 20, total, result);
@@ -106,7 +116,7 @@ TEST_F(RecyclingTest, GunicornMaxRequestsUnderLoadGivesNo5xx) {
 /// connection doorman holds, the classic race. Zero 5xx.
 TEST_F(RecyclingTest, UwsgiMaxRequestsWithKeepAliveUnderLoadGivesNo5xx) {
   UwsgiBackend uwsgi(dir_, 4, {"--max-requests", "20"});
-  DoormanProcess doorman(dir_, DoormanConfig::forBackend(uwsgi.address(), 4));
+  DoormanProcess doorman(dir_, patientConfig(uwsgi.address(), 4));
   // uWSGI respawns a worker every 20 requests; at 10,000 requests that is ~100 req/s
   // here, past the ctest limit: 2,000 by default, DOORMAN_IT_RECYCLE_REQUESTS=10000 for
   // the full run (0 5xx, measured).
@@ -121,12 +131,12 @@ TEST_F(RecyclingTest, UwsgiMaxRequestsWithKeepAliveUnderLoadGivesNo5xx) {
 }
 
 /// gunicorn is stopped (SIGTERM) and started again on the same socket while 20 clients
-/// keep sending: the requests of the gap wait in doorman's queue (queue timeout 10 s)
+/// keep sending: the requests of the gap wait in doorman's queue (queue timeout 60 s)
 /// and are served by the new gunicorn. Every request gets 200.
 TEST_F(RecyclingTest, GunicornRestartUnderLoadLosesNoRequest) {
   auto first = std::make_unique<GunicornBackend>(dir_, 4, std::vector<std::string>{});
   const std::string address = first->address();
-  DoormanProcess doorman(dir_, DoormanConfig::forBackend(address, 4));
+  DoormanProcess doorman(dir_, patientConfig(address, 4));
   const int total = std::min(requestedLoad(3000), 3000);
   LoadResult result;
   std::thread load([&] { runKeepAliveLoad(doorman.address(), 20, total, result); });
