@@ -43,15 +43,16 @@ void ClientConnection::respondCached(statics::CacheHit hit) {
   }
 
   transitionTo(State::Writing);
-  ex_->cachedHanded = 0;
-  ex_->deliveredAtArm = 0;
-  ex_->timer.start(static_cast<uint64_t>(config().timeouts.sendIdle.count()));
+  Exchange* ex = ex_.get();
+  ex->cachedHanded = 0;
+  ex->deliveredAtArm = 0;
+  ex->timer.start(static_cast<uint64_t>(config().timeouts.sendIdle.count()));
   // Usually one writev that the socket takes whole; onSendDone hands the end to
-  // onCachedWriteDone.
-  Exchange& ex = *ex_;
-  ex.sender.start(stream(), std::span<const std::string_view>(parts, count), ex);
-  if (ex_ != nullptr) {
-    ex_->cachedHanded = ex_->sender.handed();  // all of it, unless uv_write refused at once
+  // onCachedWriteDone. A write refused at once closes the connection inside start(),
+  // ending the exchange.
+  ex->sender.start(stream(), std::span<const std::string_view>(parts, count), *ex);
+  if (ex_.get() == ex) {
+    ex->cachedHanded = ex->sender.handed();  // all of it, unless uv_write refused at once
   }
 }
 
