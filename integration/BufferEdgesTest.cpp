@@ -9,11 +9,16 @@
 //     100 Continue; one that fits exactly is accepted;
 //   - an upstream response over buffering.max_response_bytes, declared or streamed, is
 //     502 with a log line naming the limit; the worker connection is closed and both
-//     workers go on serving.
+//     workers go on serving;
+//   - request heads count against memory_total: unfinished heads fill it, the next head
+//     gets 503 and a close, and the memory comes back when their clients leave.
 
+#include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "harness/Backends.hpp"
 #include "harness/Bytes.hpp"
@@ -261,6 +266,58 @@ TEST_F(BufferEdgesTest, ResponseOverMaxResponseBytesGets502AndTheWorkersGoOn) {
   EXPECT_EQ(exact->status, 200);
   EXPECT_EQ(exact->body, patternBytes(0, kMiB));
   EXPECT_TRUE(fdCountReturnsTo(doorman, baselineFds));
+}
+
+/// Headers and doorman's own working state count against memory_total, not only bodies.
+/// With a 64 KiB budget, clients that each send 8 KiB of an unfinished head fill it: the
+/// buffered memory grows with each, a head that no longer fits is answered 503 with
+/// Connection: close (nothing reaches the workers), and once the slow clients leave the
+/// memory is back to zero and requests are served again.
+TEST_F(BufferEdgesTest, RequestHeadsCountAgainstTheMemoryBudget) {
+  DoormanConfig c = config();
+  c.memoryPerMessage = "16KiB";
+  c.memoryTotal = "64KiB";
+  c.limits = "{ header_bytes: 32KiB, uri_bytes: 8KiB, body_bytes: 1MiB }";
+  DoormanProcess doorman(dir_, c);
+  const std::string memory = "doorman_buffered_bytes{where=\"memory\"}";
+
+  std::vector<std::unique_ptr<HttpClient>> slow;
+  std::optional<HttpResponse> refused;
+  double before = metric(admin(), memory);
+  ASSERT_EQ(before, 0);
+  for (int i = 0; i < 16 && !refused; ++i) {
+    auto client = std::make_unique<HttpClient>(doorman.address());
+    ASSERT_TRUE(
+        client->send("GET /hello HTTP/1.1\r\nHost: x\r\nX-Pad: " + std::string(8 * kKiB, 'a')));
+    // Either it is answered at once (refused) or its head is counted while it waits.
+    refused = client->readResponse(milliseconds(500));
+    if (refused) {
+      EXPECT_TRUE(client->waitForClose());
+      break;
+    }
+    EXPECT_TRUE(
+        waitUntil([&] { return metric(admin(), memory) >= before + 8 * kKiB; }, milliseconds(5000)))
+        << "head " << i << " not counted: " << metric(admin(), memory) << " after " << before;
+    before = metric(admin(), memory);
+    slow.push_back(std::move(client));
+  }
+  ASSERT_TRUE(refused) << "16 unfinished heads of 8 KiB fitted a 64 KiB budget";
+  EXPECT_EQ(refused->status, 503) << refused->body;
+  EXPECT_TRUE(refused->connectionClose());
+  EXPECT_TRUE(refused->header("Retry-After"));
+  EXPECT_GE(slow.size(), 3u) << "a 64 KiB budget holds several 8 KiB heads";
+  EXPECT_LE(metric(admin(), memory), 64.0 * kKiB);
+  EXPECT_NE(doorman.log().find("memory budget (buffering.memory_total) exhausted"),
+            std::string::npos)
+      << doorman.log();
+
+  slow.clear();  // the slow clients leave
+  EXPECT_TRUE(waitUntil([&] { return metric(admin(), memory) == 0; }, milliseconds(10000)))
+      << metric(admin(), memory);
+  auto response = fetch(doorman.address(), httpGet("/hello"));
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->status, 200);
+  EXPECT_EQ(gunicorn_.stats().requests, 1) << "no refused or unfinished head was forwarded";
 }
 
 }  // namespace

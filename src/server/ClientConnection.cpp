@@ -129,6 +129,7 @@ void ClientConnection::Exchange::recycle() {
   responseHead.clear();
   requestId.clear();
   pending = std::string();  // pipelined bytes may have grown it large
+  headBytes = 0;
   closeAfterResponse = false;
   bodyHeld = false;
   awaitingBody = false;
@@ -156,6 +157,8 @@ ClientConnection::ClientConnection(ServerContext& context, uv::HandlePtr<uv_tcp_
 ClientConnection::~ClientConnection() {
   // A sink must never be called after its owner is gone: leave every queue first.
   if (ex_) {
+    ctx_.budget.release(ex_->charged);
+    ex_->charged = 0;
     cancelPending();
     ex_->parser.request().body.setListener(nullptr);
     ex_->request.body.setListener(nullptr);
@@ -177,6 +180,8 @@ void ClientConnection::endExchange() {
     ctx_.registry.stopWaitingForBudget(*this);
   }
   --ctx_.counters.exchanges;
+  ctx_.budget.release(ex_->charged);
+  ex_->charged = 0;
   const bool parserClean =
       ex_->tel.completeUs >= 0 && !ex_->parser.inMessage() && ex_->parser.errorStatus() == 0;
   if (parserClean && ctx_.spareExchanges.size() < ServerContext::kSpareExchanges) {

@@ -50,6 +50,16 @@ void ClientConnection::forwardUpstream() {
     respondError(502, "route has no upstream", false);
     return;
   }
+  if (!ex_->request.isHead() && bufferingExhausted()) {
+    // Its response could not be buffered (no memory block, no disk): a worker would do
+    // the work and doorman would throw the answer away with a 502. Refuse it first.
+    CONN_LOG(Warn,
+             "no room to buffer a response (buffering.memory_total and disk_total short); "
+             "answering 503 before forwarding");
+    ++ctx_.counters.upstreamErrors;
+    respondError(503, "buffers exhausted, try again shortly", false, 1);
+    return;
+  }
   http::ForwardInfo info;
   info.clientAddress = ex_->peer;
   info.proto = "http";

@@ -44,12 +44,20 @@ void ClientConnection::consume(const char* data, size_t len) {
     if (state_ == State::ReadingBody && !bodyFeedLength(data, len, feedLen)) {
       return;
     }
+    const bool inHead = state_ == State::ReadingHead;
     auto result = ex_->parser.feed(data, feedLen);
     data += result.consumed;
     len -= result.consumed;
     ex_->tel.bytesIn += result.consumed;
     if (state_ == State::ReadingBody) {
       ex_->bodyReceived += result.consumed;
+    }
+    if (inHead) {
+      ex_->headBytes += result.consumed;
+      if (!chargeWorkingMemory(true)) {
+        refuseForMemory();
+        return;
+      }
     }
     switch (result.event) {
       case Event::NeedMore:
@@ -74,6 +82,41 @@ void ClientConnection::consume(const char* data, size_t len) {
         return;
     }
   }
+}
+
+bool ClientConnection::chargeWorkingMemory(bool mayRefuse) {
+  // Bodies reserve their own blocks (core::Body); this is the rest of what a request
+  // holds while it is read, waits and is answered. Refusable only while the head is read
+  // (503); later bytes were already read and are counted, so that bodies spill earlier
+  // and new requests are refused until they are gone.
+  // Bytes read ahead of the request (pipelined, or held back by back-pressure) are not
+  // counted: at most limits.pipeline_bytes or one read per connection, they are what
+  // the next request or the body needs room for, and counting them would make that
+  // room go to the bytes waiting for it (a held body waiting for itself, a response of
+  // the request before them refused its first block).
+  uint64_t total = sizeof(Exchange) + ex_->headBytes + ex_->responseHead.size();
+  if (total > ex_->charged) {
+    uint64_t more = total - ex_->charged;
+    if (!ctx_.budget.tryReserve(more)) {
+      if (mayRefuse) {
+        return false;
+      }
+      ctx_.budget.forceReserve(more);
+    }
+  } else {
+    ctx_.budget.release(ex_->charged - total);
+  }
+  ex_->charged = total;
+  return true;
+}
+
+void ClientConnection::refuseForMemory() {
+  // The refused head is dropped with the connection: only the answer is charged.
+  ex_->headBytes = 0;
+  CONN_LOG(Warn,
+           "memory budget (buffering.memory_total) exhausted while reading a request head; "
+           "answering 503");
+  respondError(503, "server busy, try again shortly", true, 1);
 }
 
 void ClientConnection::startReadingHead() {

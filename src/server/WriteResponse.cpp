@@ -36,6 +36,7 @@ void ClientConnection::respond(http::Response response, bool closeAfter) {
     ex_->response.body.clear();
   }
   ex_->responseHead = http::serializeClientResponseHead(ex_->response, options);
+  chargeWorkingMemory(false);
   transitionTo(State::Writing);
   ex_->deliveredAtArm = 0;
   ex_->timer.start(static_cast<uint64_t>(config().timeouts.sendIdle.count()));

@@ -1,5 +1,7 @@
 #include "FileCache.hpp"
 
+#include <iterator>
+
 namespace doorman::statics::detail {
 
 std::shared_ptr<const CachedFile> FileCache::find(std::string_view key, uint64_t nowMs) {
@@ -30,43 +32,50 @@ void FileCache::confirm(std::string_view key, uint64_t nowMs) {
 
 void FileCache::store(std::string_view key, std::shared_ptr<const CachedFile> file,
                       uint64_t nowMs) {
-  if (!file || !enabled() || file->footprint() > limits_.size) {
-    erase(key);
+  erase(key);  // a replaced entry gives its bytes back first
+  if (!file || !enabled() || file->footprint() + key.size() > limits_.size) {
     return;
   }
   const uint64_t footprint = file->footprint() + key.size();
-  auto found = index_.find(key);
-  if (found != index_.end()) {
-    Lru::iterator entry = found->second;
-    bytes_ -= entry->file->footprint() + entry->key.size();
-    entry->file = std::move(file);
-    entry->checkedMs = nowMs;
-    lru_.splice(lru_.begin(), lru_, entry);
-  } else {
-    lru_.push_front(Entry{std::string(key), std::move(file), nowMs});
-    index_.emplace(lru_.front().key, lru_.begin());
+  evictBeyond(limits_.size - footprint);
+  // The process budget too: give up older entries for room, else do not keep this one.
+  while (budget_ != nullptr && !budget_->tryReserve(footprint)) {
+    if (lru_.empty()) {
+      return;
+    }
+    drop(std::prev(lru_.end()));
   }
+  lru_.push_front(Entry{std::string(key), std::move(file), nowMs});
+  index_.emplace(lru_.front().key, lru_.begin());
   bytes_ += footprint;
-  evictBeyond(limits_.size);
 }
 
 void FileCache::erase(std::string_view key) {
   auto found = index_.find(key);
-  if (found == index_.end()) {
-    return;
+  if (found != index_.end()) {
+    drop(found->second);
   }
-  Lru::iterator entry = found->second;
-  bytes_ -= entry->file->footprint() + entry->key.size();
-  index_.erase(found);
+}
+
+void FileCache::drop(Lru::iterator entry) {
+  const uint64_t footprint = entry->file->footprint() + entry->key.size();
+  bytes_ -= footprint;
+  if (budget_ != nullptr) {
+    budget_->release(footprint);
+  }
+  index_.erase(entry->key);
   lru_.erase(entry);
 }
 
 void FileCache::evictBeyond(uint64_t limit) {
   while (bytes_ > limit && !lru_.empty()) {
-    Entry& victim = lru_.back();
-    bytes_ -= victim.file->footprint() + victim.key.size();
-    index_.erase(victim.key);
-    lru_.pop_back();
+    drop(std::prev(lru_.end()));
+  }
+}
+
+void FileCache::clear() {
+  while (!lru_.empty()) {
+    drop(lru_.begin());
   }
 }
 

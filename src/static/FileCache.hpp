@@ -14,6 +14,12 @@
 // mtime), the entry is re-armed without reading; otherwise the file is read again and the
 // entry replaced (or dropped when the file is gone). Nothing blocks the loop: no stat on
 // it, even for the check.
+//
+// Memory: every entry is reserved in the process's memory budget (buffering.memory_total)
+// as well as counted against static_cache.size. When the budget refuses, the cache gives
+// up its own least recently used entries to make room and, if that is not enough, does
+// not keep the file (it is served from the open file instead): the cache never takes
+// memory that message bodies need.
 
 #include <cstdint>
 #include <list>
@@ -23,13 +29,26 @@
 #include <unordered_map>
 
 #include "doorman/config/Config.hpp"
+#include "doorman/core/MemoryBudget.hpp"
 #include "doorman/static/CachedFile.hpp"
 
 namespace doorman::statics::detail {
 
 class FileCache {
  public:
-  explicit FileCache(const config::StaticCache& limits = {}) : limits_(limits) {}
+  explicit FileCache(const config::StaticCache& limits = {}, core::MemoryBudget* budget = nullptr)
+      : limits_(limits), budget_(budget) {}
+  ~FileCache() { clear(); }
+  FileCache(const FileCache&) = delete;
+  FileCache& operator=(const FileCache&) = delete;
+
+  /// Drops every entry (their reservations go back) and takes new limits and budget.
+  void reset(const config::StaticCache& limits, core::MemoryBudget* budget) {
+    clear();
+    limits_ = limits;
+    budget_ = budget;
+  }
+  void clear();
 
   bool enabled() const noexcept { return limits_.size > 0 && limits_.maxFile > 0; }
   /// A file of this many bytes may be cached.
@@ -66,8 +85,10 @@ class FileCache {
   };
 
   void evictBeyond(uint64_t limit);
+  void drop(Lru::iterator entry);
 
   config::StaticCache limits_;
+  core::MemoryBudget* budget_ = nullptr;
   Lru lru_;
   std::unordered_map<std::string, Lru::iterator, Hash, std::equal_to<>> index_;
   uint64_t bytes_ = 0;

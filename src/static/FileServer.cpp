@@ -323,7 +323,7 @@ FileServer::FileServer(uv::Loop& loop, core::MemoryBudget* budget, const config:
   impl_->shared = std::make_shared<detail::Shared>();
   impl_->shared->loop = &loop;
   impl_->shared->budget = budget;
-  impl_->shared->cache = detail::FileCache(cache);
+  impl_->shared->cache.reset(cache, budget);
   (void)MimeTypes::system();  // read /etc/mime.types now, not on the first request
 }
 
@@ -336,6 +336,7 @@ FileServer::~FileServer() {
     shared.budget->release(shared.reserved);
   }
   shared.reserved = 0;
+  shared.cache.reset({}, nullptr);  // its entries' reservations go back too
   shared.budget = nullptr;
 }
 

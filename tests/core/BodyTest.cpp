@@ -72,5 +72,19 @@ TEST(CoreMemoryBudget, NeverReservesPastItsLimitAndTracksThePeak) {
   EXPECT_EQ(budget.peak(), 100u);
 }
 
+TEST(CoreMemoryBudget, ForcedBytesAreCountedAndRefuseWhatComesNext) {
+  MemoryBudget budget(100);
+  EXPECT_TRUE(budget.tryReserve(90));
+  budget.forceReserve(30);  // bytes that already exist: counted past the limit
+  EXPECT_EQ(budget.used(), 120u);
+  EXPECT_EQ(budget.peak(), 120u);
+  EXPECT_FALSE(budget.tryReserve(1)) << "over the limit, nothing more fits";
+  budget.release(30);
+  EXPECT_FALSE(budget.tryReserve(11));
+  EXPECT_TRUE(budget.tryReserve(10));
+  budget.release(100);
+  EXPECT_EQ(budget.used(), 0u);
+}
+
 }  // namespace
 }  // namespace doorman::core

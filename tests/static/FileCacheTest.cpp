@@ -102,6 +102,31 @@ TEST(StaticFileCache, ReplacingAnEntryKeepsTheCountRight) {
   EXPECT_EQ(cache.peek("a")->identity.ino, 2u);
 }
 
+TEST(StaticFileCache, EntriesAreReservedInTheMemoryBudgetAndGiveWayToIt) {
+  core::MemoryBudget budget(1000);
+  {
+    detail::FileCache cache(limits(1000), &budget);
+    cache.store("a", fileOf(300), 0);
+    cache.store("b", fileOf(300), 0);
+    EXPECT_EQ(budget.used(), 602u) << "bodies + keys";
+    cache.store("a", fileOf(100, 2), 0);
+    EXPECT_EQ(budget.used(), 402u) << "a replaced entry gives its bytes back";
+    ASSERT_TRUE(budget.tryReserve(500));  // message bodies take most of the rest
+    cache.store("c", fileOf(300), 0);
+    EXPECT_FALSE(cache.peek("b")) << "the least recently used entry made room";
+    EXPECT_TRUE(cache.peek("a"));
+    EXPECT_TRUE(cache.peek("c"));
+    EXPECT_EQ(budget.used(), 500u + 101u + 301u);
+    cache.store("d", fileOf(600), 0);
+    EXPECT_FALSE(cache.peek("d")) << "not even an empty cache fits it: not kept";
+    EXPECT_EQ(cache.entries(), 0u) << "every entry was given up trying";
+    EXPECT_EQ(budget.used(), 500u);
+    cache.store("e", fileOf(200), 0);
+    EXPECT_EQ(budget.used(), 701u);
+  }
+  EXPECT_EQ(budget.used(), 500u) << "a cache that goes away hands its entries back";
+}
+
 TEST(StaticFileCache, AnEntryIsCheckedAtMostOncePerInterval) {
   detail::FileCache cache(limits(1000, 1000, 100));
   cache.store("a", fileOf(10), 1000);

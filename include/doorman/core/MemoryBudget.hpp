@@ -13,7 +13,7 @@ class MemoryBudget {
 
   /// Reserves `bytes`; false (and nothing reserved) when it would pass the limit.
   bool tryReserve(uint64_t bytes) noexcept {
-    if (bytes > limit_ - used_) {
+    if (used_ >= limit_ || bytes > limit_ - used_) {
       return false;
     }
     used_ += bytes;
@@ -21,6 +21,15 @@ class MemoryBudget {
       peak_ = used_;
     }
     return true;
+  }
+  /// Counts `bytes` that already exist and cannot be refused (bytes read from a socket,
+  /// a connection's own state): `used` may pass the limit, so that what comes next is
+  /// refused or spills.
+  void forceReserve(uint64_t bytes) noexcept {
+    used_ += bytes;
+    if (used_ > peak_) {
+      peak_ = used_;
+    }
   }
   void release(uint64_t bytes) noexcept { used_ = bytes > used_ ? 0 : used_ - bytes; }
 

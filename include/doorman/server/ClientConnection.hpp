@@ -184,6 +184,12 @@ class ClientConnection final : public uv::Deletable, public TimeoutLink {
 
   // --- WriteResponse.cpp
   void respond(http::Response response, bool closeAfter);
+  /// Reserves, in buffering.memory_total, the working memory of the exchange besides its
+  /// bodies: the exchange itself, the request head as read and the response head. With `mayRefuse`
+  /// a short budget is refused (false, nothing reserved); otherwise the bytes exist already and are
+  /// counted regardless.
+  bool chargeWorkingMemory(bool mayRefuse);
+  void refuseForMemory();
   void respondError(int status, std::string_view detail, bool closeAfter,
                     uint64_t retryAfterSeconds = 0);
   void onSendDone(int status);
@@ -256,7 +262,9 @@ class ClientConnection final : public uv::Deletable, public TimeoutLink {
     uint64_t heldSinceMs = 0;     ///< loop time the body was (last) held back (bodyHeld)
     uint64_t heldFirstMs = 0;     ///< loop time it was first held without progress since
 
-    std::string pending;  ///< bytes read past the current request (pipelining)
+    std::string pending;     ///< bytes read past the current request (pipelining)
+    uint64_t headBytes = 0;  ///< request head bytes read so far (working memory)
+    uint64_t charged = 0;    ///< working memory reserved in ctx.budget (chargeWorkingMemory)
 
     statics::CacheHit cachedHit;  ///< held while a cached response is being written
     char dateLine[48] = {};       ///< "Date: ...\r\n" of the cached response being written
