@@ -31,15 +31,6 @@ namespace {
 constexpr size_t kKiB = 1024;
 constexpr size_t kMiB = 1024 * kKiB;
 
-/// The value of one series on doorman's /metrics page (-1 when missing).
-double metric(const std::string& admin, const std::string& series) {
-  auto page = fetch(admin, httpGet("/metrics"));
-  if (!page || page->status != 200) return -1;
-  size_t at = page->body.find("\n" + series + " ");
-  if (at == std::string::npos) return -1;
-  return std::stod(page->body.substr(at + series.size() + 2));
-}
-
 /// 200 from /echo with the body's length and SHA-256, else a description of what came.
 std::string echoMismatch(const std::optional<HttpResponse>& response, const std::string& body) {
   if (!response) return "no response";
