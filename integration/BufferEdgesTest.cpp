@@ -7,6 +7,8 @@
 //     also for a pipelined request resumed after the previous response;
 //   - a declared body that could never fit disk_total alone is 413 at once, before
 //     100 Continue; one that fits exactly is accepted;
+//   - with memory_total and disk_total both taken, a new request with a body is 503 at
+//     once instead of waiting for room;
 //   - an upstream response over buffering.max_response_bytes, declared or streamed, is
 //     502 with a log line naming the limit; the worker connection is closed and both
 //     workers go on serving;
@@ -35,15 +37,6 @@ namespace {
 
 constexpr size_t kKiB = 1024;
 constexpr size_t kMiB = 1024 * kKiB;
-
-/// The value of one series on doorman's /metrics page (-1 when missing).
-double metric(const std::string& admin, const std::string& series) {
-  auto page = fetch(admin, httpGet("/metrics"));
-  if (!page || page->status != 200) return -1;
-  size_t at = page->body.find("\n" + series + " ");
-  if (at == std::string::npos) return -1;
-  return std::stod(page->body.substr(at + series.size() + 2));
-}
 
 /// 200 from /echo with the body's length and SHA-256, else a description of what came.
 std::string echoMismatch(const std::optional<HttpResponse>& response, const std::string& body) {
@@ -222,6 +215,81 @@ TEST_F(BufferEdgesTest, DeclaredBodyOverTheDiskBudgetAloneGets413) {
   ASSERT_TRUE(exact.send(body, milliseconds(30000)));
   EXPECT_EQ(echoMismatch(exact.readResponse(milliseconds(30000)), body), "");
   EXPECT_EQ(gunicorn_.stats().requests, 1);
+}
+
+/// Both budgets exhausted: one upload holds the whole disk budget (1 MiB) and a second,
+/// smaller than memory_per_message, fills memory_total (64 KiB, four blocks). A new
+/// request with a body, declared or chunked, could only wait for room (up to
+/// timeouts.body_idle, 60 s here): it gets 503 with Retry-After and close at once,
+/// logged with both budgets' names, and never reaches the worker. A HEAD request (no
+/// body either way) is still forwarded and answered; once the memory holder leaves, so
+/// is a GET.
+TEST_F(BufferEdgesTest, NewBodyGets503AtOnceWhenMemoryAndDiskAreExhausted) {
+  DoormanConfig c = config();
+  c.diskTotal = "1MiB";
+  c.memoryPerMessage = "64KiB";
+  c.memoryTotal = "64KiB";
+  c.timeouts = "{ header: 30s, body_idle: 60s, send_idle: 60s, keepalive: 75s }";
+  DoormanProcess doorman(dir_, c);
+  ASSERT_TRUE(servesHello(doorman.address()));
+
+  HttpClient diskHolder(doorman.address());
+  ASSERT_TRUE(holdTheWholeDiskBudget(diskHolder));
+  // Its 128 KiB are written out and their memory blocks given back.
+  ASSERT_TRUE(
+      waitUntil([&] { return metric(admin(), "doorman_buffered_bytes{where=\"memory\"}") == 0; },
+                milliseconds(10000)));
+  // 60,000 of 65,000 bytes, in memory (it fits memory_per_message; and there is no disk
+  // to spill to): its four blocks are all of memory_total.
+  HttpClient memoryHolder(doorman.address());
+  ASSERT_TRUE(memoryHolder.send("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 65000\r\n\r\n" +
+                                patternBytes(0, 60000)));
+  ASSERT_TRUE(waitUntil(
+      [&] { return metric(admin(), "doorman_buffered_bytes{where=\"memory\"}") >= 64 * kKiB; },
+      milliseconds(10000)))
+      << "memory_total never filled up";
+  ASSERT_GE(metric(admin(), "doorman_buffered_bytes{where=\"disk\"}"), kMiB);
+
+  for (const std::string& request :
+       {httpRequest("POST", "/echo", "0123456789"), httpChunkedPost("/echo", "0123456789", 4)}) {
+    HttpClient client(doorman.address());
+    const auto started = Clock::now();
+    ASSERT_TRUE(client.send(request));
+    auto response = client.readResponse(milliseconds(20000));
+    ASSERT_TRUE(response) << client.error() << "\n" << doorman.log();
+    EXPECT_LT(Clock::now() - started, milliseconds(20000)) << "waited for room";
+    EXPECT_EQ(response->status, 503) << response->body;
+    EXPECT_TRUE(response->has("Retry-After"));
+    EXPECT_TRUE(response->connectionClose());
+    EXPECT_TRUE(client.waitForClose());
+  }
+  const std::string log = doorman.log();
+  size_t refusals = 0;
+  for (size_t at = log.find("buffers exhausted (buffering.memory_total and disk_total)");
+       at != std::string::npos;
+       at = log.find("buffers exhausted (buffering.memory_total and disk_total)", at + 1)) {
+    ++refusals;
+  }
+  EXPECT_EQ(refusals, 2u) << log;
+  EXPECT_EQ(gunicorn_.stats().requests, 1) << "only the warm-up request reached the worker";
+
+  // A request without a body whose response has none either needs no buffer at all:
+  // forwarded and answered while both budgets stay exhausted.
+  HttpClient head(doorman.address());
+  ASSERT_TRUE(head.send("HEAD /hello HTTP/1.1\r\nHost: x\r\n\r\n"));
+  auto headResponse = head.readResponse(milliseconds(20000), /*headRequest=*/true);
+  ASSERT_TRUE(headResponse) << head.error();
+  EXPECT_EQ(headResponse->status, 200);
+  EXPECT_EQ(gunicorn_.stats().requests, 2);
+
+  // The memory holder leaves: its blocks come back and small requests are served again
+  // (the disk budget is still held).
+  memoryHolder.shutdownWrite();
+  EXPECT_TRUE(memoryHolder.waitForClose());
+  EXPECT_TRUE(waitUntil(
+      [&] { return metric(admin(), "doorman_buffered_bytes{where=\"memory\"}") < 16 * kKiB; },
+      milliseconds(10000)));
+  EXPECT_TRUE(servesHello(doorman.address()));
 }
 
 /// buffering.max_response_bytes (1 MiB) with real gunicorn workers: a 2 MiB response

@@ -5,18 +5,23 @@
 // wait), and must serve new clients again once descriptors are free. libuv (1.44) keeps a
 // reserve descriptor for this: at EMFILE it closes it, accepts and closes the pending
 // connections, and reopens it, so the listening socket never stays readable in a loop.
+//
+// And the limit doorman starts with: started (through prlimit(1)) with a soft
+// RLIMIT_NOFILE below the hard one, it raises the soft limit to the hard limit.
 
 #include <poll.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
 #include <memory>
 #include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "harness/Backends.hpp"
@@ -128,6 +133,47 @@ TEST_F(EmfileTest, OutOfDescriptorsKeepsServingAndDoesNotSpin) {
   EXPECT_TRUE(waitUntil([&] { return servesHello(doorman_.address()); }, milliseconds(10000)));
   existing.clear();
   EXPECT_TRUE(fdCountReturnsTo(doorman_, inUse - 3));
+}
+
+/// "Max open files" of /proc/PID/limits: {soft, hard} as written ("unlimited" too).
+std::pair<std::string, std::string> openFilesLimit(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/limits");
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind("Max open files", 0) == 0) {
+      std::istringstream fields(line.substr(std::strlen("Max open files")));
+      std::string soft;
+      std::string hard;
+      fields >> soft >> hard;
+      return {soft, hard};
+    }
+  }
+  return {};
+}
+
+class FileLimitTest : public IntegrationTest {};
+
+/// doorman started by `prlimit --nofile=SOFT:HARD` with SOFT below HARD (HARD is the
+/// test's own hard limit, so no privilege is needed): once it serves, its soft limit is
+/// the hard limit.
+TEST_F(FileLimitTest, SoftFileLimitIsRaisedToTheHardLimitAtStart) {
+  rlimit own{};
+  ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &own), 0);
+  if (own.rlim_max == RLIM_INFINITY || own.rlim_max < 256) {
+    GTEST_SKIP() << "needs a finite hard RLIMIT_NOFILE of at least 256, not " << own.rlim_max;
+  }
+  const std::string hard = std::to_string(own.rlim_max);
+  const std::string soft = std::to_string(std::min<rlim_t>(1024, own.rlim_max / 2));
+  DoormanLaunch launch;
+  launch.prefix = {"prlimit", "--nofile=" + soft + ":" + hard, "--"};
+  DoormanProcess doorman(
+      dir_, DoormanConfig::forBackend("unix:" + dir_.file("nobody-listens.sock"), 1), launch);
+  // prlimit execs doorman: the same process.
+  EXPECT_NE(readFile("/proc/" + std::to_string(doorman.pid()) + "/cmdline").find("doorman"),
+            std::string::npos);
+  auto [nowSoft, nowHard] = openFilesLimit(doorman.pid());
+  EXPECT_EQ(nowHard, hard);
+  EXPECT_EQ(nowSoft, hard) << "the soft limit stayed at " << nowSoft << " (started with " << soft
+                           << ")";
 }
 
 }  // namespace

@@ -39,7 +39,7 @@ class ErrorsTest : public IntegrationTest {
     config.upstreams.push_back(deadUnix);
     config.upstreams.push_back(deadTcp);
     config.routes = {{"/dead-unix/", "dead_unix"}, {"/dead-tcp/", "dead_tcp"}, {"/", "app"}};
-    config.limits = "{ header_bytes: 16KiB, uri_bytes: 8KiB, body_bytes: 1MiB }";
+    config.limits = "{ header_bytes: 16KiB, header_count: 20, uri_bytes: 8KiB, body_bytes: 1MiB }";
     config.timeouts = "{ header: 1s, body_idle: 30s, send_idle: 60s, keepalive: 75s }";
     return config;
   }
@@ -130,6 +130,50 @@ TEST_F(ErrorsTest, UriOverLimitGets414AndClose) {
 /// 20,000 bytes of headers with header_bytes 16KiB: 431, closed.
 TEST_F(ErrorsTest, HeadersOverLimitGet431AndClose) {
   expectRejectedAndClosed(httpGet("/hello", {{"X-Big", std::string(20000, 'b')}}), 431);
+  expectRecovered();
+}
+
+/// 21 header fields with header_count 20: 431, closed, nothing forwarded; 20 fields
+/// (Host and 19 more) are served.
+TEST_F(ErrorsTest, HeaderCountOverLimitGets431AndClose) {
+  HeaderList fields;
+  for (int i = 1; i <= 20; ++i) fields.emplace_back("X-Field-" + std::to_string(i), "v");
+  expectRejectedAndClosed(httpGet("/hello", fields), 431);
+  fields.pop_back();
+  auto atTheLimit = fetch(doorman_.address(), httpGet("/hello", fields));
+  ASSERT_TRUE(atTheLimit);
+  EXPECT_EQ(atTheLimit->status, 200);
+  expectRecovered();
+}
+
+/// A chunked body with body_bytes 1MiB, sent in pieces: four 256 KiB chunks (exactly
+/// the limit) get no answer yet; the first byte of the next chunk passes the limit and
+/// gets 413 and close at once, while the client has not finished that chunk nor sent
+/// the last one. gunicorn never saw the request.
+TEST_F(ErrorsTest, ChunkedBodyGets413AsSoonAsItPassesTheLimit) {
+  HttpClient client(doorman_.address());
+  ASSERT_TRUE(client.send("POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"));
+  for (int i = 0; i < 4; ++i) {
+    ASSERT_TRUE(
+        client.send("40000\r\n" + std::string(256 * 1024, 'c') + "\r\n", milliseconds(30000)))
+        << client.error();
+  }
+  EXPECT_EQ(client.pull(1, milliseconds(500)), 0u) << "answered at the limit, not over it";
+  ASSERT_TRUE(client.send("400\r\nc")) << client.error();  // 1 KiB announced, 1 byte sent
+  auto response = client.readResponse(milliseconds(10000));
+  ASSERT_TRUE(response) << client.error();
+  EXPECT_EQ(response->status, 413);
+  EXPECT_TRUE(response->connectionClose());
+  EXPECT_TRUE(client.waitForClose());
+  EXPECT_EQ(gunicorn_.stats().requests, 1) << "only the warm-up request may reach the backend";
+  expectRecovered();
+}
+
+/// An expectation other than 100-continue: 417 and close before any body, nothing
+/// forwarded.
+TEST_F(ErrorsTest, UnknownExpectationGets417AndClose) {
+  expectRejectedAndClosed(
+      "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nExpect: something-else\r\n\r\n", 417);
   expectRecovered();
 }
 

@@ -1,5 +1,6 @@
 // Client-side timeouts and the protocol corners around them: what a slow, stalled or
-// half-closed client gets, with short configured values against a real gunicorn.
+// half-closed client gets, with short configured values against a real gunicorn; and the
+// upstream connect timeout, against a listener whose connects hang.
 
 #include <string>
 #include <thread>
@@ -10,6 +11,8 @@
 #include "harness/Doorman.hpp"
 #include "harness/HttpClient.hpp"
 #include "harness/IntegrationTest.hpp"
+#include "harness/Net.hpp"
+#include "harness/Wait.hpp"
 
 namespace doorman::it {
 namespace {
@@ -154,6 +157,63 @@ TEST_F(TimeoutsTest, ExpectContinueIsAnsweredBeforeTheBody) {
   ASSERT_TRUE(response) << client.error();
   EXPECT_EQ(response->status, 200);
   EXPECT_NE(response->body.find("\"body_length\": 5"), std::string::npos) << response->body;
+}
+
+/// upstreams.silent.timeouts.connect 300ms against a server whose connects hang (its
+/// accept queue is full, so the kernel drops the SYNs; without the timeout a connect
+/// would wait for the kernel's SYN retries, about two minutes). The connect times out,
+/// is logged and counted as such (kind "connect"), the server is marked down, the
+/// request waits for it up to the queue timeout (5 s; the probes time out as well) and
+/// gets 503 with Retry-After (kind "unavailable": every server down) on a connection
+/// that stays usable. Meanwhile the gunicorn upstream
+/// answers at once: the hanging connect holds nothing else.
+TEST_F(TimeoutsTest, UpstreamConnectTimeoutGets503AfterTheQueueTimeout) {
+  UnacceptingListener silentServer;
+  ASSERT_TRUE(silentServer.connectHangs(milliseconds(1000)))
+      << "a connect to a full accept queue did not hang: the test cannot show the timeout";
+  DoormanConfig config = configWith("{ header: 10s }");
+  UpstreamSpec silent;
+  silent.name = "silent";
+  silent.connectTimeout = "300ms";
+  silent.queueTimeout = "5s";
+  silent.servers.push_back({silentServer.address(), 1});
+  config.upstreams.push_back(silent);
+  config.routes = {{"/silent/", "silent"}, {"/", "app"}};
+  const std::string admin = loopback(freeTcpPort());
+  config.extra = "admin: { listen: \"" + admin + "\" }\n";
+  DoormanProcess doorman(dir_, config);
+
+  HttpClient client(doorman.address());
+  ASSERT_TRUE(client.send(httpGet("/silent/hello")));
+  EXPECT_TRUE(waitUntil(
+      [&] {
+        return doorman.log().find("upstream timed out (connect 300 ms)") != std::string::npos;
+      },
+      milliseconds(10000)))
+      << doorman.log();
+  const std::string connectErrors =
+      "doorman_upstream_errors_total{upstream=\"silent\",kind=\"connect\"}";
+  EXPECT_GE(metric(admin, connectErrors), 1);
+
+  auto other = fetch(doorman.address(), httpGet("/hello"));
+  ASSERT_TRUE(other);
+  EXPECT_EQ(other->status, 200);
+  EXPECT_EQ(other->body, "hello\n");
+
+  auto response = client.readResponse(milliseconds(30000));
+  ASSERT_TRUE(response) << client.error() << "\n" << doorman.log();
+  EXPECT_EQ(response->status, 503) << response->body;
+  EXPECT_TRUE(response->has("Retry-After"));
+  EXPECT_FALSE(response->connectionClose());
+  EXPECT_EQ(
+      metric(admin, "doorman_upstream_errors_total{upstream=\"silent\",kind=\"unavailable\"}"), 1);
+  EXPECT_NE(doorman.log().find("no live upstream: every server is down"), std::string::npos);
+  EXPECT_EQ(gunicorn_.stats().requests, 1) << "only GET /hello reached gunicorn";
+
+  ASSERT_TRUE(client.send(httpGet("/hello")));
+  auto next = client.readResponse(milliseconds(10000));
+  ASSERT_TRUE(next) << client.error();
+  EXPECT_EQ(next->status, 200);
 }
 
 }  // namespace

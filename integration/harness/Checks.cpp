@@ -62,4 +62,12 @@ std::string describeFds(pid_t pid) {
   return out;
 }
 
+double metric(const std::string& admin, const std::string& series) {
+  auto page = fetch(admin, httpGet("/metrics"));
+  if (!page || page->status != 200) return -1;
+  size_t at = page->body.find("\n" + series + " ");
+  if (at == std::string::npos) return -1;
+  return std::stod(page->body.substr(at + series.size() + 2));
+}
+
 }  // namespace doorman::it

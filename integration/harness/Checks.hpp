@@ -25,4 +25,9 @@ size_t settledFdCount(const DoormanProcess& doorman);
 /// "3 -> socket:[1234]" lines for every fd of `pid`.
 std::string describeFds(pid_t pid);
 
+/// The value of one series on the /metrics page of doorman's admin listener `admin`
+/// ("127.0.0.1:PORT"), e.g. `doorman_upstream_errors_total{upstream="app",kind="connect"}`;
+/// -1 when the page or the series is missing.
+double metric(const std::string& admin, const std::string& series);
+
 }  // namespace doorman::it

@@ -138,4 +138,70 @@ bool waitForConnect(const std::string& address, milliseconds timeout) {
   return true;
 }
 
+namespace {
+
+/// A non-blocking connect to 127.0.0.1:`port`, started and left running.
+int startConnect(uint16_t port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  if (fd < 0) return -1;
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(port);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 &&
+      errno != EINPROGRESS) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+/// The connect on `fd` completed (successfully) within `wait`.
+bool connected(int fd, milliseconds wait) {
+  pollfd p{fd, POLLOUT, 0};
+  if (::poll(&p, 1, static_cast<int>(wait.count())) != 1) return false;
+  int soError = 0;
+  socklen_t len = sizeof(soError);
+  ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &soError, &len);
+  return soError == 0;
+}
+
+}  // namespace
+
+UnacceptingListener::UnacceptingListener() {
+  listenFd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof(addr);
+  if (listenFd_ < 0 || ::bind(listenFd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 ||
+      ::getsockname(listenFd_, reinterpret_cast<sockaddr*>(&addr), &len) != 0 ||
+      ::listen(listenFd_, 0) != 0) {
+    if (listenFd_ >= 0) ::close(listenFd_);
+    throw std::runtime_error("UnacceptingListener: cannot listen on 127.0.0.1:0");
+  }
+  port_ = ntohs(addr.sin_port);
+  // The one connection the queue has room for: completed by the kernel, never accepted.
+  int filler = startConnect(port_);
+  if (filler >= 0) clients_.push_back(filler);
+  if (filler < 0 || !connected(filler, milliseconds(5000))) {
+    for (int fd : clients_) ::close(fd);
+    ::close(listenFd_);
+    throw std::runtime_error("UnacceptingListener: the queue-filling connection failed");
+  }
+}
+
+UnacceptingListener::~UnacceptingListener() {
+  for (int fd : clients_) ::close(fd);
+  ::close(listenFd_);
+}
+
+bool UnacceptingListener::connectHangs(milliseconds wait) {
+  int fd = startConnect(port_);
+  if (fd < 0) return false;
+  clients_.push_back(fd);
+  pollfd p{fd, POLLOUT, 0};
+  return ::poll(&p, 1, static_cast<int>(wait.count())) == 0;
+}
+
 }  // namespace doorman::it
