@@ -1,5 +1,7 @@
 // Scheduling against real gunicorn: admission control (a request whose predicted wait is
-// over its queue timeout is answered 503 at once, with Retry-After from the estimate).
+// over its queue timeout is answered 503 at once, with Retry-After from the estimate),
+// least-busy relative to `workers` across a unix-socket and a TCP server of one upstream,
+// and a route's queue timeout overriding its upstream's, end to end.
 
 #include <algorithm>
 #include <chrono>
@@ -97,6 +99,77 @@ TEST_F(SchedulingTest, PredictedWaitOverTheQueueTimeoutIs503AtOnceWithRetryAfter
   }
   // 3 teaching + the holder + the 2 queued: the refused request never reached gunicorn.
   EXPECT_EQ(gunicorn.stats().requests, 6);
+}
+
+/// One upstream, a unix-socket gunicorn A (workers: 2) and a TCP gunicorn B (workers: 3).
+/// Quick requests reach both. Then slow requests are sent one at a time, each after the
+/// previous one is in a worker: relative to `workers` the second and third go to B (A at
+/// 1/2 is busier than B at 0/3 or 1/3; by plain in-flight counts or in rotation A would
+/// get the third). With every slot busy, a request on a route whose queue_timeout (1 s)
+/// overrides the upstream's (30 s) gets 503 after about 1 s, while one on the upstream's
+/// own route waits and gets 200.
+TEST_F(SchedulingTest, LeastBusyAcrossUnixAndTcpServersAndRouteQueueTimeout) {
+  GunicornBackend a(dir_, 2);
+  GunicornBackend b(dir_, 3, /*tcp=*/true);
+  ASSERT_EQ(a.address().rfind("unix:", 0), 0u);
+  ASSERT_EQ(b.address().rfind("unix:", 0), std::string::npos);
+  DoormanConfig config;
+  UpstreamSpec app;
+  app.servers = {{a.address(), 2}, {b.address(), 3}};
+  app.queueTimeout = "30s";
+  app.responseTimeout = "60s";
+  config.upstreams.push_back(app);
+  config.routes = {{"/short/", "app", "queue_timeout: 1s"}, {"/", "app"}};
+  config.extra = admin();
+  DoormanProcess doorman(dir_, config);
+
+  for (int i = 0; i < 6; ++i) {
+    auto response = fetch(doorman.address(), httpGet("/hello"));
+    ASSERT_TRUE(response);
+    ASSERT_EQ(response->status, 200);
+  }
+  const int64_t quickA = a.stats().requests;
+  const int64_t quickB = b.stats().requests;
+  EXPECT_GT(quickA, 0) << "the unix-socket server got no request";
+  EXPECT_GT(quickB, 0) << "the TCP server got no request";
+  EXPECT_EQ(quickA + quickB, 6);
+
+  std::vector<HttpClient> slow;
+  auto inflight = [&] { return a.stats().inflight + b.stats().inflight; };
+  for (int i = 1; i <= 3; ++i) {
+    slow.emplace_back(doorman.address());
+    ASSERT_TRUE(slow.back().send(httpGet("/sleep?ms=8000")));
+    ASSERT_TRUE(waitUntil([&] { return inflight() == i; }, milliseconds(10000)));
+  }
+  EXPECT_EQ(a.stats().inflight, 1);
+  EXPECT_EQ(b.stats().inflight, 2);
+
+  for (int i = 4; i <= 5; ++i) {  // every slot busy
+    slow.emplace_back(doorman.address());
+    ASSERT_TRUE(slow.back().send(httpGet("/sleep?ms=8000")));
+    ASSERT_TRUE(waitUntil([&] { return inflight() == i; }, milliseconds(10000)));
+  }
+  HttpClient patient(doorman.address());
+  ASSERT_TRUE(patient.send(httpGet("/hello")));
+  ASSERT_TRUE(waitUntil([&] { return queueLength() == 1; }, milliseconds(10000)));
+
+  auto start = Clock::now();
+  auto timedOut = fetch(doorman.address(), httpGet("/short/hello"), milliseconds(40000));
+  const int64_t tookMs = elapsedMs(start);
+  ASSERT_TRUE(timedOut);
+  EXPECT_EQ(timedOut->status, 503);
+  EXPECT_GE(tookMs, 900) << "answered before its queue timeout";
+  EXPECT_LT(tookMs, 5000) << "the route's queue timeout was not applied";
+
+  for (auto& client : slow) {
+    auto response = client.readResponse(milliseconds(30000));
+    ASSERT_TRUE(response) << client.error();
+    EXPECT_EQ(response->status, 200);
+  }
+  auto waited = patient.readResponse(milliseconds(30000));
+  ASSERT_TRUE(waited) << patient.error();
+  EXPECT_EQ(waited->status, 200);
+  EXPECT_EQ(a.stats().requests + b.stats().requests, 6 + 5 + 1);  // not the /short/ one
 }
 
 }  // namespace
