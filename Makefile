@@ -61,7 +61,7 @@ help:
 	@echo "make lint         clang-tidy (.clang-tidy) + cppcheck on src/, warnings are errors"
 	@echo "make package      .deb and .rpm in dist/ (fresh builds in build/package)"
 	@echo "make test-packaging  build both packages, lint them, install, run and purge the"
-	@echo "                  .deb (root; changes the machine; not a CI step)"
+	@echo "                  .deb (root; changes the machine; a CI step, .ci/run)"
 	@echo "make format       clang-format -i on $(FORMAT_DIRS)"
 	@echo "make format-check clang-format --dry-run --Werror on $(FORMAT_DIRS)"
 	@echo "make bench        doorman, nginx, HAProxy and h2o side by side (bench/, ~25 min;"
@@ -155,7 +155,8 @@ package:
 	scripts/build-packages
 
 # The packaging test (CTest label packaging): it builds its own packages, installs the
-# .deb on this machine and purges it again, so it needs root and runs only on request.
+# .deb on this machine and purges it again, so it needs root and is not part of `make
+# test`; CI runs it as a step of its own (.ci/run).
 test-packaging:
 	$(call banner,packaging test)
 	@scripts/install-deps build test package

@@ -110,6 +110,50 @@ TEST_F(AccessLogTest, CombinedLineCarriesBytesIdsAndPhases) {
   EXPECT_EQ(m[2].str(), std::to_string(missing->status));
 }
 
+/// The phases follow known delays. workers: 1: a /sleep?ms=600 holds the worker while a
+/// /sleep?ms=300 waits in the queue. Each line's upstream_us is at least its sleep, the
+/// queued request's queue_us is above 0 (it waited for the first) and each total_us
+/// covers its upstream_us.
+TEST_F(AccessLogTest, PhasesFollowKnownDelays) {
+  const std::string log = dir_.file("access.log");
+  DoormanConfig config = configWith("{ path: \"" + log + "\", format: combined }");
+  config.upstreams[0].servers[0].workers = 1;
+  DoormanProcess doorman(dir_, config);
+  HttpClient holder(doorman.address());
+  ASSERT_TRUE(holder.send(httpGet("/sleep?ms=600")));
+  ASSERT_TRUE(waitUntil([&] { return gunicorn_.stats().inflight == 1; }, milliseconds(10000)));
+  HttpClient queued(doorman.address());
+  ASSERT_TRUE(queued.send(httpGet("/sleep?ms=300")));
+  for (HttpClient* client : {&holder, &queued}) {
+    auto response = client->readResponse(milliseconds(20000));
+    ASSERT_TRUE(response) << client->error();
+    EXPECT_EQ(response->status, 200);
+  }
+  EXPECT_EQ(gunicorn_.stats().peak, 1);
+
+  auto lines = waitForLines(log, 2);
+  ASSERT_EQ(lines.size(), 2u) << doorman.log();
+  std::map<std::string, std::map<std::string, std::string>> byTarget;
+  for (const auto& line : lines) {
+    for (const char* target : {"/sleep?ms=600", "/sleep?ms=300"}) {
+      if (line.find(std::string("\"GET ") + target + " ") != std::string::npos) {
+        byTarget[target] = keyValues(line);
+      }
+    }
+  }
+  ASSERT_EQ(byTarget.size(), 2u) << joinLines(lines);
+  auto us = [&](const char* target, const char* phase) {
+    return std::stoll(byTarget[target][phase]);
+  };
+  EXPECT_GE(us("/sleep?ms=600", "upstream_us"), 600000) << joinLines(lines);
+  EXPECT_GE(us("/sleep?ms=300", "upstream_us"), 300000) << joinLines(lines);
+  EXPECT_GT(us("/sleep?ms=300", "queue_us"), 0) << joinLines(lines);
+  for (const char* target : {"/sleep?ms=600", "/sleep?ms=300"}) {
+    EXPECT_GE(us(target, "total_us"), us(target, "upstream_us") + us(target, "queue_us"))
+        << joinLines(lines);
+  }
+}
+
 /// JSON format: every line is one JSON object with the same fields.
 TEST_F(AccessLogTest, JsonLinesParse) {
   const std::string log = dir_.file("access.json");

@@ -233,6 +233,73 @@ TEST_F(ReloadTest, InFlightRequestsFinishAndListenersFollowTheFile) {
   EXPECT_EQ(after->status, 200);
 }
 
+/// workers: 1. One request is in the worker (/sleep) and one waits in the queue when
+/// SIGHUP brings a file that rebuilds the pool (queue timeout and response timeout
+/// changed) and adds a static route. The new pool starts empty (/status: nothing queued
+/// or busy while both old requests are still pending), both requests finish 200 on the
+/// old pool, and the new route answers afterwards (before the reload its path went to the
+/// app: 404).
+TEST_F(ReloadTest, QueuedAndInFlightRequestsFinishOnTheOldPoolAndANewRouteAnswers) {
+  GunicornBackend gunicorn(dir_, 2);
+  DoormanConfig a = configFor(gunicorn.address(), 1);
+  a.upstreams[0].queueTimeout = "30s";
+  DoormanProcess doorman(dir_, a);
+  std::filesystem::create_directories(dir_.file("files"));
+  std::ofstream(dir_.file("files/note.txt")) << "new route\n";
+  auto before = fetch(doorman.address(), httpGet("/files/note.txt"));
+  ASSERT_TRUE(before);
+  EXPECT_EQ(before->status, 404);  // testapp's answer: no such route yet
+  auto appStatus = [&](const std::string& key) -> int64_t {
+    auto page = fetch(loopback(adminPort_), httpGet("/status"));
+    if (!page) return -1;
+    auto doc = parseJson(page->body);
+    return doc ? (*doc)["upstreams"]["app"][key].integer() : -1;
+  };
+
+  HttpClient inFlight(doorman.address());
+  ASSERT_TRUE(inFlight.send(httpGet("/sleep?ms=6000")));
+  ASSERT_TRUE(waitUntil([&] { return gunicorn.stats().inflight == 1; }, milliseconds(10000)));
+  HttpClient queued(doorman.address());
+  ASSERT_TRUE(queued.send(httpGet("/echo/queued")));
+  ASSERT_TRUE(waitUntil([&] { return appStatus("queue") == 1; }, milliseconds(10000)));
+
+  DoormanConfig b = a;
+  b.upstreams[0].queueTimeout = "40s";
+  b.upstreams[0].responseTimeout = "20s";
+  std::string yaml = render(doorman, b);
+  const size_t routes = yaml.find("routes:\n");
+  ASSERT_NE(routes, std::string::npos);
+  yaml.insert(routes + 8,
+              "  - { prefix: /files/, static: { root: \"" + dir_.file("files") + "\" } }\n");
+  reloadWith(doorman, yaml);
+  ASSERT_TRUE(waitForLogCount(doorman, "in force", 1)) << doorman.log();
+  ASSERT_EQ(generation(), 2);
+  // Both old requests are still pending (the worker sleeps 6 s), and not in the new pool.
+  ASSERT_EQ(gunicorn.stats().inflight, 1) << "the slow request ended before the reload";
+  EXPECT_EQ(gunicorn.stats().requests, 2);  // the 404 and the slow one: the queued one waits
+  EXPECT_EQ(appStatus("queue"), 0);
+  EXPECT_EQ(appStatus("busy"), 0);
+
+  auto slow = inFlight.readResponse(milliseconds(30000));
+  ASSERT_TRUE(slow) << inFlight.error();
+  EXPECT_EQ(slow->status, 200);
+  EXPECT_EQ(slow->body, "slept\n");
+  auto waited = queued.readResponse(milliseconds(30000));
+  ASSERT_TRUE(waited) << queued.error();
+  EXPECT_EQ(waited->status, 200);
+  EXPECT_NE(waited->body.find("/echo/queued"), std::string::npos) << waited->body;
+
+  auto added = fetch(doorman.address(), httpGet("/files/note.txt"));
+  ASSERT_TRUE(added);
+  EXPECT_EQ(added->status, 200);
+  EXPECT_EQ(added->body, "new route\n");
+  auto app = fetch(doorman.address(), httpGet("/hello"));
+  ASSERT_TRUE(app);
+  EXPECT_EQ(app->status, 200);
+  EXPECT_EQ(gunicorn.stats().requests, 4);
+  EXPECT_EQ(countOf(doorman.log(), "reload refused"), 0u) << doorman.log();
+}
+
 /// Under wrk load, a reload names the server "localhost:PORT" (resolved on the thread pool,
 /// a new pool), then one naming a host that does not resolve is refused with the
 /// upstream, the server and the resolver's error in the log, and the configuration in

@@ -4,6 +4,7 @@
 // backend read is in its record, with doorman's X-Request-ID.
 
 #include <map>
+#include <regex>
 #include <sstream>
 #include <string>
 
@@ -11,6 +12,7 @@
 #include "harness/Doorman.hpp"
 #include "harness/HttpClient.hpp"
 #include "harness/IntegrationTest.hpp"
+#include "harness/Net.hpp"
 #include "harness/Process.hpp"
 
 namespace doorman::it {
@@ -53,11 +55,27 @@ class ReplayTest : public IntegrationTest {
 /// The keep-alive race, made deterministic: the backend answers a request and closes the
 /// connection 300 ms later without reading what arrived meanwhile. A POST sent on that
 /// connection is reset unread: doorman sends it again on a new connection, the client
-/// gets 200 and the app saw the POST exactly once.
+/// gets 200 and the app saw the POST exactly once. /metrics counts the replay:
+/// doorman_upstream_retries_total goes from 0 to above 0.
 TEST_F(ReplayTest, PostResetUnreadOnAStaleConnectionIsReplayedAndProcessedOnce) {
   PreforkBackend prefork(
       dir_, {.processes = 1, .closeAfter = 1, .closeDelayMs = 300, .recordPath = record_});
-  DoormanProcess doorman(dir_, DoormanConfig::forBackend(prefork.address(), 1));
+  DoormanConfig config = DoormanConfig::forBackend(prefork.address(), 1);
+  const uint16_t adminPort = freeTcpPort();
+  config.extra = "admin: { listen: \"" + loopback(adminPort) + "\" }\n";
+  DoormanProcess doorman(dir_, config);
+  auto retries = [&]() -> double {
+    auto page = fetch(loopback(adminPort), httpGet("/metrics"));
+    if (!page || page->status != 200) return -1;
+    std::smatch m;
+    if (!std::regex_search(
+            page->body, m,
+            std::regex(R"(\ndoorman_upstream_retries_total\{upstream="app"\} (\S+)\n)"))) {
+      return -1;
+    }
+    return std::stod(m[1].str());
+  };
+  EXPECT_EQ(retries(), 0.0);
   int status = secondStatusOnOneConnection(doorman, httpGet("/hello"),
                                            httpRequest("POST", "/echo/order-1", "pay 10"));
   EXPECT_EQ(status, 200);
@@ -65,6 +83,7 @@ TEST_F(ReplayTest, PostResetUnreadOnAStaleConnectionIsReplayedAndProcessedOnce) 
   EXPECT_EQ(counts["POST /echo/order-1"], 1) << readFile(record_);
   EXPECT_EQ(prefork.stats().connections, 2);
   EXPECT_NE(doorman.log().find("replaying request"), std::string::npos) << "retry not logged";
+  EXPECT_GT(retries(), 0.0) << "the replay is not in doorman_upstream_retries_total";
 }
 
 /// The same over TCP (the reset arrives as ECONNRESET/EPIPE instead of a unix socket's

@@ -3,11 +3,14 @@
 // doorman must never open more connections than the server has workers.
 
 #include <atomic>
+#include <chrono>
 
 #include "harness/Backends.hpp"
 #include "harness/Doorman.hpp"
 #include "harness/HttpClient.hpp"
 #include "harness/IntegrationTest.hpp"
+#include "harness/Json.hpp"
+#include "harness/Net.hpp"
 
 namespace doorman::it {
 namespace {
@@ -82,6 +85,49 @@ TEST_F(UpstreamReuseTest, BackendClosingKeptAliveConnectionsCostsNoRequests) {
   auto stats = prefork.stats();
   EXPECT_EQ(stats.requests, 120);
   EXPECT_LE(stats.peak, 2);
+}
+
+/// upstreams.app.keepalive_idle: 1500ms, in front of prefork_server.py, which keeps a
+/// connection open as long as its peer does (no idle timeout of its own). After one
+/// request doorman holds the connection idle (/status: idle 1), then closes it itself
+/// after keepalive_idle (not before: at least 1.4 s after the response), logs why, and
+/// the next request opens a new connection.
+TEST_F(UpstreamReuseTest, IdleUpstreamConnectionIsClosedAfterKeepaliveIdle) {
+  PreforkBackend prefork(dir_, {.processes = 2});
+  DoormanConfig config = DoormanConfig::forBackend(prefork.address(), 2);
+  const uint16_t adminPort = freeTcpPort();
+  config.upstreams[0].extra = "keepalive_idle: 1500ms";
+  config.extra = "admin: { listen: \"" + loopback(adminPort) + "\" }\n";
+  DoormanProcess doorman(dir_, config);
+  auto idleConnections = [&]() -> int64_t {
+    auto page = fetch(loopback(adminPort), httpGet("/status"));
+    if (!page) return -1;
+    auto doc = parseJson(page->body);
+    if (!doc) return -1;
+    const auto& servers = (*doc)["upstreams"]["app"]["servers"].elements();
+    return servers.size() == 1 ? servers[0]["idle"].integer() : -1;
+  };
+
+  auto first = fetch(doorman.address(), httpGet("/hello"));
+  const auto answered = std::chrono::steady_clock::now();
+  ASSERT_TRUE(first);
+  ASSERT_EQ(first->status, 200);
+  EXPECT_EQ(idleConnections(), 1) << "the connection was not kept alive";
+  EXPECT_EQ(prefork.stats().connections, 1);
+
+  ASSERT_TRUE(waitUntil([&] { return idleConnections() == 0; }, milliseconds(15000)))
+      << "the idle connection was never closed";
+  const auto idleFor =
+      std::chrono::duration_cast<milliseconds>(std::chrono::steady_clock::now() - answered);
+  EXPECT_GE(idleFor.count(), 1400) << "closed before keepalive_idle";
+  EXPECT_NE(doorman.log().find("closing idle connection (keepalive_idle)"), std::string::npos)
+      << doorman.log();
+
+  auto second = fetch(doorman.address(), httpGet("/hello"));
+  ASSERT_TRUE(second);
+  EXPECT_EQ(second->status, 200);
+  EXPECT_EQ(prefork.stats().connections, 2);
+  EXPECT_EQ(prefork.stats().requests, 2);
 }
 
 }  // namespace

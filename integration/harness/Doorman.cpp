@@ -70,13 +70,20 @@ std::string DoormanConfig::toYaml(uint16_t port, const std::string& tempDir) con
     if (!upstream.healthCheck.empty()) {
       y += "    health_check: " + upstream.healthCheck + "\n";
     }
+    for (size_t at = 0; at < upstream.extra.size();) {
+      size_t end = upstream.extra.find('\n', at);
+      if (end == std::string::npos) end = upstream.extra.size();
+      if (end > at) y += "    " + upstream.extra.substr(at, end - at) + "\n";
+      at = end + 1;
+    }
   }
   y += "routes:\n";
   if (routes.empty() && !upstreams.empty()) {
     y += "  - { prefix: /, upstream: " + upstreams.front().name + " }\n";
   }
-  for (const auto& [prefix, upstream] : routes) {
-    y += "  - { prefix: " + quoted(prefix) + ", upstream: " + upstream + " }\n";
+  for (const auto& route : routes) {
+    y += "  - { prefix: " + quoted(route.prefix) + ", upstream: " + route.upstream +
+         (route.extra.empty() ? "" : ", " + route.extra) + " }\n";
   }
   y += extra;
   return y;

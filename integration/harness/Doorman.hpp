@@ -29,13 +29,20 @@ struct UpstreamSpec {
   std::string connectTimeout = "1s";
   std::string responseTimeout = "10s";
   std::string healthCheck;  ///< health_check as YAML ("{ path: /health, interval: 100ms }")
+  std::string extra;        ///< more keys of the upstream, one "key: value" a line
+};
+
+struct RouteSpec {
+  std::string prefix;
+  std::string upstream;
+  std::string extra{};  ///< more keys of the route's flow map: "queue_timeout: 1s"
 };
 
 /// A small builder for doorman's YAML. Values are YAML text, written as given.
 struct DoormanConfig {
   std::vector<UpstreamSpec> upstreams;
-  /// prefix -> upstream name; empty: one route "/" to the first upstream.
-  std::vector<std::pair<std::string, std::string>> routes;
+  /// prefix -> upstream name (and more keys); empty: one route "/" to the first upstream.
+  std::vector<RouteSpec> routes;
   std::string limits = "{ header_bytes: 16KiB, uri_bytes: 8KiB, body_bytes: 100MiB }";
   std::string timeouts = "{ header: 10s, body_idle: 30s, send_idle: 60s, keepalive: 75s }";
   std::string memoryPerMessage = "64KiB";

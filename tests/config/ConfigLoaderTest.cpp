@@ -61,7 +61,7 @@ TEST(ConfigLoader, EveryDefaultIsFilledIn) {
   EXPECT_EQ(app.connectTimeout, Millis{1'000});
   EXPECT_EQ(app.responseTimeout, Millis{60'000});
   EXPECT_EQ(app.retries, 1u);
-  EXPECT_EQ(app.keepaliveIdle, Millis{2'000});
+  EXPECT_EQ(app.keepaliveIdle, Millis{1'000});
   EXPECT_FALSE(app.healthCheck);
 
   const Route& route = c.routes[0];

@@ -435,6 +435,67 @@ TEST_F(UpstreamPoolTest, SlowBackendGets504AfterTheResponseTimeout) {
   EXPECT_EQ(pool->stats().error(UpstreamError::Timeout), 1u);
 }
 
+/// Loop times (ms) at which the server's count of consecutive failures reaches
+/// from+1, from+2, ... to (each a failed probe after its back-off).
+std::vector<uint64_t> failureTimes(uv::Loop& loop, UpstreamPool& pool, uint32_t to,
+                                   const std::function<void(const std::function<bool()>&)>& run) {
+  std::vector<uint64_t> times;
+  uint32_t seen = pool.serverViews()[0].failures;
+  while (seen < to) {
+    run([&] { return pool.serverViews()[0].failures > seen; });
+    seen = pool.serverViews()[0].failures;
+    times.push_back(loop.nowMs());
+  }
+  return times;
+}
+
+TEST_F(UpstreamPoolTest, ProbeBackoffGrowsToItsCapAndStartsOverAfterASuccess) {
+  uint16_t port = closedPort(loop_);
+  RecordingSink sink;
+  auto pool = makePool(port, 1);
+  UpstreamPool::Rejection rejection;
+  auto run = [&](const std::function<bool()>& done) { runUntil(done); };
+  pool->submit(get(), sink, 60000, rejection);
+  runUntil([&] { return pool->serverViews()[0].failures == 1; });  // the connect failed
+  // Probes after 100, 200, 400, 800 ms, then 1 s, 1 s (the cap); each failure is timed
+  // when the loop sees it, so a gap can be a few ms short of its back-off.
+  uint64_t start = loop_.nowMs();
+  auto times = failureTimes(loop_, *pool, 7, run);
+  ASSERT_EQ(times.size(), 6u);
+  std::vector<uint64_t> gaps;
+  for (uint64_t t : times) {
+    gaps.push_back(t - start);
+    start = t;
+  }
+  const uint64_t expected[] = {100, 200, 400, 800, 1000, 1000};
+  for (size_t i = 0; i < gaps.size(); ++i) {
+    EXPECT_GE(gaps[i] + 30, expected[i]) << "probe " << i + 1 << " came early";
+  }
+  EXPECT_LT(gaps[1], gaps[3]);  // it grows
+  EXPECT_LT(gaps[5], 1600u) << "not capped: " << gaps[5] << " ms";
+  EXPECT_TRUE(sink.statuses.empty());
+
+  // The server comes back: the queued request goes out and succeeds, which resets the
+  // count; the next outage is probed after 100 ms again, not after the 1 s cap.
+  {
+    FakeBackend restarted(loop_, port);
+    runUntil([&] { return !restarted.pending.empty(); });
+    restarted.answer(true);
+    runUntil([&] { return sink.statuses.size() == 1; });
+    EXPECT_EQ(sink.statuses[0], 200);
+    EXPECT_EQ(pool->serverViews()[0].failures, 0u);
+  }
+  uv_run(loop_.raw(), UV_RUN_NOWAIT);  // the listener and the peer close
+  runUntil([&] { return pool->serverViews()[0].idle == 0; });
+  pool->submit(get(), sink, 60000, rejection);
+  runUntil([&] { return pool->serverViews()[0].failures == 1; });
+  start = loop_.nowMs();
+  times = failureTimes(loop_, *pool, 2, run);
+  ASSERT_EQ(times.size(), 1u);
+  EXPECT_GE(times[0] - start + 30, 100u);
+  EXPECT_LT(times[0] - start, 600u) << "the back-off did not start over after a success";
+}
+
 }  // namespace
 }  // namespace doorman::upstream
 

@@ -81,7 +81,7 @@ struct Upstream {
   Millis connectTimeout{1000};             ///< upstreams.<name>.timeouts.connect
   Millis responseTimeout{60000};           ///< upstreams.<name>.timeouts.response
   uint32_t retries = 1;                    ///< upstreams.<name>.retries: extra tries when safe
-  Millis keepaliveIdle{2000};              ///< upstreams.<name>.keepalive_idle
+  Millis keepaliveIdle{1000};              ///< upstreams.<name>.keepalive_idle
   std::optional<HealthCheck> healthCheck;  ///< upstreams.<name>.health_check
 
   bool operator==(const Upstream&) const = default;

@@ -32,7 +32,7 @@ class UpstreamConnection;
 struct ConnectionSettings {
   uint64_t connectTimeoutMs = 1000;
   uint64_t responseTimeoutMs = 60000;  ///< max gap while waiting for/reading the response
-  uint64_t keepaliveIdleMs = 2000;
+  uint64_t keepaliveIdleMs = 1000;
   http::ResponseLimits responseLimits;
 };
 
