@@ -26,7 +26,9 @@ class ErrorsTest : public IntegrationTest {
 
   DoormanConfig makeConfig() {
     DoormanConfig config = DoormanConfig::forBackend(gunicorn_.address(), 1);
-    config.upstreams[0].responseTimeout = "1s";
+    // 3 s: a cold gunicorn worker on a loaded 2-core machine took over 1 s to answer the
+    // warm-up /hello (a 504 instead of 200 in a CI rehearsal).
+    config.upstreams[0].responseTimeout = "3s";
     config.upstreams[0].queueTimeout = "2s";
     UpstreamSpec deadUnix;
     deadUnix.name = "dead_unix";
@@ -226,10 +228,10 @@ TEST_F(ErrorsTest, UpstreamDownForLongerThanTheQueueTimeoutGets503AtOnce) {
   expectRecovered();
 }
 
-/// A backend slower than timeouts.response (1s) for a 3 s request: 504; the client
+/// A backend slower than timeouts.response (3s) for a 6 s request: 504; the client
 /// connection stays usable and the next request is served by the other gunicorn worker.
 TEST_F(ErrorsTest, BackendSlowerThanResponseTimeoutGets504) {
-  expectAnsweredAndKeptAlive(httpGet("/sleep?ms=3000"), 504);
+  expectAnsweredAndKeptAlive(httpGet("/sleep?ms=6000"), 504);
   expectRecovered();
 }
 

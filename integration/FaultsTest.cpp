@@ -31,7 +31,7 @@ class FaultsTest : public IntegrationTest {
  protected:
   FaultsTest() : gunicorn_(dir_, 2), fault_(std::make_unique<FaultBackend>(dir_)) {
     DoormanConfig config = DoormanConfig::forBackend(gunicorn_.address(), 2);
-    config.upstreams[0].responseTimeout = "1s";
+    config.upstreams[0].responseTimeout = "5s";  // gunicorn: a cold worker on a loaded machine
     UpstreamSpec fault;
     fault.name = "fault";
     fault.servers.push_back({fault_->address(), 2});
