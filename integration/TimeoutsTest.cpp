@@ -2,6 +2,8 @@
 // half-closed client gets, with short configured values against a real gunicorn; and the
 // upstream connect timeout, against a listener whose connects hang.
 
+#include <chrono>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -96,6 +98,38 @@ TEST_F(TimeoutsTest, DripFedBodyGets408FromBodyMinRate) {
     response = client.readResponse(milliseconds(5000));
   }
   ASSERT_TRUE(response) << client.error();
+  EXPECT_EQ(response->status, 408);
+  EXPECT_TRUE(response->connectionClose());
+  EXPECT_EQ(gunicorn_.stats().requests, 0);
+}
+
+/// body_min_rate is averaged over windows, not since the body began: 256 KiB at once,
+/// then 50 bytes every 500 ms. Averaged since the start that stays above 1 KiB/s for
+/// minutes; the window after the burst carries 100 bytes/s, so 408 comes within about
+/// two windows (10 s) and nothing reached the backend.
+TEST_F(TimeoutsTest, FastStartThenTrickleGets408FromBodyMinRate) {
+  DoormanProcess doorman(dir_, configWith("{ body_min_rate: 1KiB, body_idle: 30s }"));
+  HttpClient client(doorman.address());
+  ASSERT_TRUE(client.send("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000\r\n\r\n" +
+                          std::string(256 * 1024, 'b')));
+  std::optional<HttpResponse> response;
+  const auto started = std::chrono::steady_clock::now();
+  for (int i = 0; i < 60 && !response; ++i) {
+    if (!client.send(std::string(50, 'a'))) {
+      break;  // doorman closed after answering
+    }
+    if (client.pull(4096, milliseconds(500)) > 0) {
+      response = client.readResponse(milliseconds(2000));
+    }
+  }
+  if (!response) {
+    response = client.readResponse(milliseconds(5000));
+  }
+  ASSERT_TRUE(response) << "no answer after "
+                        << std::chrono::duration_cast<milliseconds>(
+                               std::chrono::steady_clock::now() - started)
+                               .count()
+                        << " ms: " << client.error();
   EXPECT_EQ(response->status, 408);
   EXPECT_TRUE(response->connectionClose());
   EXPECT_EQ(gunicorn_.stats().requests, 0);

@@ -137,6 +137,7 @@ void ClientConnection::Exchange::recycle() {
   deliveredAtArm = 0;
   bodyStartMs = 0;
   bodyReceived = 0;
+  windowBytes = 0;
   heldSinceMs = 0;
   heldFirstMs = 0;
   cachedHit = {};

@@ -177,14 +177,26 @@ void ClientConnection::onBadRequest() {
   respondError(ex_->parser.errorStatus(), ex_->parser.errorReason(), true);
 }
 
-bool ClientConnection::bodyTooSlow() const {
-  // The average rate since the body began, once a grace period has passed (TCP slow
-  // start, a phone waking its radio). A drip-feeding client is caught at its next byte;
-  // one that stops entirely is caught by timeouts.body_idle.
-  static constexpr uint64_t kGraceMs = 5000;
+bool ClientConnection::bodyTooSlow() {
+  // timeouts.body_min_rate, averaged over windows of kWindowMs. The first window begins
+  // with the body (TCP slow start, a phone waking its radio get that long); every later
+  // window must carry the rate too, so a client that sent fast and then trickles is
+  // caught within about two windows instead of living on its early bytes. Checked when
+  // bytes arrive: one that stops entirely is caught by timeouts.body_idle. Time doorman
+  // held the client back (back-pressure) is not the client's (resumeBody).
+  static constexpr uint64_t kWindowMs = 5000;
   uint64_t rate = config().timeouts.bodyMinRate;
-  uint64_t elapsed = ctx_.loop.nowMs() - ex_->bodyStartMs;
-  return rate > 0 && elapsed >= kGraceMs && ex_->bodyReceived * 1000 < rate * elapsed;
+  uint64_t now = ctx_.loop.nowMs();
+  uint64_t elapsed = now - ex_->bodyStartMs;
+  if (rate == 0 || elapsed < kWindowMs) {
+    return false;
+  }
+  if ((ex_->bodyReceived - ex_->windowBytes) * 1000 < rate * elapsed) {
+    return true;
+  }
+  ex_->bodyStartMs = now;
+  ex_->windowBytes = ex_->bodyReceived;
+  return false;
 }
 
 bool ClientConnection::bufferingExhausted() const {
@@ -310,6 +322,7 @@ void ClientConnection::onHeadComplete() {
   }
   ex_->bodyStartMs = ctx_.loop.nowMs();
   ex_->bodyReceived = 0;
+  ex_->windowBytes = 0;
   ex_->timer.start(static_cast<uint64_t>(config().timeouts.bodyIdle.count()));
   const http::Request& req = ex_->parser.request();
   bool bodyExpected = req.chunked || (req.hasContentLength && req.contentLength > 0);

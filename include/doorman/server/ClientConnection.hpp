@@ -154,7 +154,7 @@ class ClientConnection final : public uv::Deletable, public TimeoutLink {
   void onRequestComplete();
   void onClientEof(const char* why);
   void resumeAfterResponse();
-  bool bodyTooSlow() const;
+  bool bodyTooSlow();
   void beginRequest();
 
   // --- RequestLog.cpp
@@ -257,8 +257,9 @@ class ClientConnection final : public uv::Deletable, public TimeoutLink {
     bool awaitingBody = false;    ///< complete request, its spilled body is still being written
     uint64_t cachedHanded = 0;    ///< bytes of the cached response handed to libuv
     uint64_t deliveredAtArm = 0;  ///< response bytes the client had taken at the last check
-    uint64_t bodyStartMs = 0;     ///< loop time the body began (timeouts.body_min_rate)
+    uint64_t bodyStartMs = 0;     ///< loop time the current body_min_rate window began
     uint64_t bodyReceived = 0;    ///< body bytes (with chunk framing) received so far
+    uint64_t windowBytes = 0;     ///< bodyReceived when that window began
     uint64_t heldSinceMs = 0;     ///< loop time the body was (last) held back (bodyHeld)
     uint64_t heldFirstMs = 0;     ///< loop time it was first held without progress since
 
