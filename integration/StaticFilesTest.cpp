@@ -520,5 +520,34 @@ TEST_F(StaticFilesTest, CachedFilesOnTheWire) {
   EXPECT_EQ(fresh->header("Content-Length").value_or(""), "15");
 }
 
+/// The small-file cache lives in buffering.memory_total with everything else and takes
+/// only memory nobody else wants: with a 256 KiB budget and the default 64 MiB cache,
+/// 40 files of 8 KiB (more than the whole budget) are each served twice, and requests
+/// with an 8 KiB head still find room (a cache that kept the budget full answered them
+/// 503).
+TEST_F(StaticFilesTest, TheCacheGivesWayToRequestsInASmallMemoryBudget) {
+  fs::create_directories(www_ + "/many");
+  for (int i = 0; i < 40; ++i) {
+    write(www_ + "/many/" + std::to_string(i) + ".txt", std::string(8 * 1024, 'a' + i % 26));
+  }
+  std::string yaml =
+      "listen: [ \"127.0.0.1:{port}\" ]\n"
+      "buffering: { temp_dir: \"{dir}\", memory_total: 256KiB, memory_per_message: 64KiB }\n"
+      "routes:\n"
+      "  - { prefix: /static/, static: { root: \"" +
+      www_ + "\" } }\n";
+  doorman_ = std::make_unique<DoormanProcess>(dir_, yaml);
+  for (int round = 0; round < 2; ++round) {
+    for (int i = 0; i < 40; ++i) {
+      auto response = get("/static/many/" + std::to_string(i) + ".txt",
+                          {{"X-Pad", std::string(8 * 1024, 'p')}});
+      ASSERT_TRUE(response) << "round " << round << ", file " << i;
+      ASSERT_EQ(response->status, 200)
+          << "round " << round << ", file " << i << ": " << response->body;
+      EXPECT_EQ(response->body, std::string(8 * 1024, 'a' + i % 26));
+    }
+  }
+}
+
 }  // namespace
 }  // namespace doorman::it

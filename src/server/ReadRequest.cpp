@@ -191,7 +191,7 @@ bool ClientConnection::bodyTooSlow() {
   if (rate == 0 || elapsed < kWindowMs) {
     return false;
   }
-  if ((ex_->bodyReceived - ex_->windowBytes) * 1000 < rate * elapsed) {
+  if ((ex_->bodyReceived - ex_->windowBytes) * 1000 / elapsed < rate) {  // bytes per second
     return true;
   }
   ex_->bodyStartMs = now;

@@ -38,12 +38,16 @@ void FileCache::store(std::string_view key, std::shared_ptr<const CachedFile> fi
   }
   const uint64_t footprint = file->footprint() + key.size();
   evictBeyond(limits_.size - footprint);
-  // The process budget too: give up older entries for room, else do not keep this one.
-  while (budget_ != nullptr && !budget_->tryReserve(footprint)) {
+  // The process budget too, leaving a quarter of it free: give up older entries for
+  // room, else do not keep this one.
+  while (budget_ != nullptr && !leavesHeadroom(footprint)) {
     if (lru_.empty()) {
       return;
     }
     drop(std::prev(lru_.end()));
+  }
+  if (budget_ != nullptr && !budget_->tryReserve(footprint, /*reclaim=*/false)) {
+    return;
   }
   lru_.push_front(Entry{std::string(key), std::move(file), nowMs});
   index_.emplace(lru_.front().key, lru_.begin());
@@ -70,6 +74,20 @@ void FileCache::drop(Lru::iterator entry) {
 void FileCache::evictBeyond(uint64_t limit) {
   while (bytes_ > limit && !lru_.empty()) {
     drop(std::prev(lru_.end()));
+  }
+}
+
+bool FileCache::leavesHeadroom(uint64_t footprint) const noexcept {
+  const uint64_t ceiling = budget_->limit() - budget_->limit() / 4;
+  return budget_->used() <= ceiling && footprint <= ceiling - budget_->used();
+}
+
+void FileCache::reclaim(uint64_t bytes) noexcept {
+  uint64_t freed = 0;
+  while (freed < bytes && !lru_.empty()) {
+    Lru::iterator victim = std::prev(lru_.end());
+    freed += victim->file->footprint() + victim->key.size();
+    drop(victim);
   }
 }
 

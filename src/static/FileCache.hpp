@@ -16,10 +16,11 @@
 // it, even for the check.
 //
 // Memory: every entry is reserved in the process's memory budget (buffering.memory_total)
-// as well as counted against static_cache.size. When the budget refuses, the cache gives
-// up its own least recently used entries to make room and, if that is not enough, does
-// not keep the file (it is served from the open file instead): the cache never takes
-// memory that message bodies need.
+// as well as counted against static_cache.size. The cache takes only memory nobody else
+// wants: it stores a file only while a quarter of the budget stays free (else it gives
+// up its own least recently used entries, or does not keep the file), and as the
+// budget's MemoryReclaimer it gives up entries whenever anyone else (a request head, a
+// body, a lower limit after a reload) would otherwise be refused.
 
 #include <cstdint>
 #include <list>
@@ -34,7 +35,7 @@
 
 namespace doorman::statics::detail {
 
-class FileCache {
+class FileCache final : public core::MemoryReclaimer {
  public:
   explicit FileCache(const config::StaticCache& limits = {}, core::MemoryBudget* budget = nullptr)
       : limits_(limits), budget_(budget) {}
@@ -49,6 +50,8 @@ class FileCache {
     budget_ = budget;
   }
   void clear();
+  /// Gives up least recently used entries until `bytes` went back to the budget.
+  void reclaim(uint64_t bytes) noexcept override;
 
   bool enabled() const noexcept { return limits_.size > 0 && limits_.maxFile > 0; }
   /// A file of this many bytes may be cached.
@@ -86,6 +89,7 @@ class FileCache {
 
   void evictBeyond(uint64_t limit);
   void drop(Lru::iterator entry);
+  bool leavesHeadroom(uint64_t footprint) const noexcept;
 
   config::StaticCache limits_;
   core::MemoryBudget* budget_ = nullptr;

@@ -324,6 +324,9 @@ FileServer::FileServer(uv::Loop& loop, core::MemoryBudget* budget, const config:
   impl_->shared->loop = &loop;
   impl_->shared->budget = budget;
   impl_->shared->cache.reset(cache, budget);
+  if (budget != nullptr) {
+    budget->setReclaimer(&impl_->shared->cache);
+  }
   (void)MimeTypes::system();  // read /etc/mime.types now, not on the first request
 }
 
@@ -336,7 +339,12 @@ FileServer::~FileServer() {
     shared.budget->release(shared.reserved);
   }
   shared.reserved = 0;
-  shared.cache.reset({}, nullptr);  // its entries' reservations go back too
+  if (shared.budget != nullptr && shared.budget->reclaimer() == &shared.cache) {
+    shared.budget->setReclaimer(nullptr);
+  }
+  config::StaticCache off;
+  off.size = 0;
+  shared.cache.reset(off, nullptr);  // its entries' reservations go back too
   shared.budget = nullptr;
 }
 

@@ -106,25 +106,47 @@ TEST(StaticFileCache, EntriesAreReservedInTheMemoryBudgetAndGiveWayToIt) {
   core::MemoryBudget budget(1000);
   {
     detail::FileCache cache(limits(1000), &budget);
+    budget.setReclaimer(&cache);
     cache.store("a", fileOf(300), 0);
     cache.store("b", fileOf(300), 0);
     EXPECT_EQ(budget.used(), 602u) << "bodies + keys";
     cache.store("a", fileOf(100, 2), 0);
     EXPECT_EQ(budget.used(), 402u) << "a replaced entry gives its bytes back";
-    ASSERT_TRUE(budget.tryReserve(500));  // message bodies take most of the rest
+
+    ASSERT_TRUE(budget.tryReserve(200));  // a message body
     cache.store("c", fileOf(300), 0);
-    EXPECT_FALSE(cache.peek("b")) << "the least recently used entry made room";
+    EXPECT_FALSE(cache.peek("b")) << "a quarter of the budget stays free: b made room";
     EXPECT_TRUE(cache.peek("a"));
     EXPECT_TRUE(cache.peek("c"));
-    EXPECT_EQ(budget.used(), 500u + 101u + 301u);
-    cache.store("d", fileOf(600), 0);
-    EXPECT_FALSE(cache.peek("d")) << "not even an empty cache fits it: not kept";
-    EXPECT_EQ(cache.entries(), 0u) << "every entry was given up trying";
-    EXPECT_EQ(budget.used(), 500u);
-    cache.store("e", fileOf(200), 0);
-    EXPECT_EQ(budget.used(), 701u);
+    EXPECT_EQ(budget.used(), 200u + 101u + 301u);
+
+    // Anyone else who would be refused gets the cache's least recently used entries.
+    ASSERT_TRUE(budget.tryReserve(450)) << "602 + 450 > 1000: the cache gives up a";
+    EXPECT_FALSE(cache.peek("a"));
+    EXPECT_TRUE(cache.peek("c"));
+    EXPECT_EQ(budget.used(), 200u + 450u + 301u);
+    EXPECT_FALSE(budget.tryReserve(400)) << "even with the whole cache given up";
+    EXPECT_EQ(cache.entries(), 0u);
+    EXPECT_EQ(budget.used(), 650u);
+
+    cache.store("d", fileOf(200), 0);
+    EXPECT_FALSE(cache.peek("d")) << "650 + 201 would leave less than a quarter free";
+    EXPECT_EQ(budget.used(), 650u);
+    budget.release(450);
+    cache.store("d", fileOf(200), 0);
+    EXPECT_EQ(budget.used(), 401u);
+
+    // A lower limit (a reload) takes what the cache holds first.
+    budget.setLimit(250);
+    EXPECT_EQ(cache.entries(), 0u);
+    EXPECT_EQ(budget.used(), 200u);
+    EXPECT_EQ(budget.limit(), 250u);
+    budget.setReclaimer(nullptr);
+    budget.setLimit(1000);
+    cache.store("e", fileOf(100), 0);
+    EXPECT_EQ(budget.used(), 301u);
   }
-  EXPECT_EQ(budget.used(), 500u) << "a cache that goes away hands its entries back";
+  EXPECT_EQ(budget.used(), 200u) << "a cache that goes away hands its entries back";
 }
 
 TEST(StaticFileCache, AnEntryIsCheckedAtMostOncePerInterval) {

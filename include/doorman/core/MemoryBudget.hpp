@@ -7,13 +7,27 @@
 
 namespace doorman::core {
 
+/// Holds memory it can give up on demand (the small-file cache): asked before a
+/// reservation is refused, it releases what it can (through MemoryBudget::release).
+class MemoryReclaimer {
+ public:
+  virtual void reclaim(uint64_t bytes) noexcept = 0;
+
+ protected:
+  ~MemoryReclaimer() = default;
+};
+
 class MemoryBudget {
  public:
   explicit MemoryBudget(uint64_t limit) : limit_(limit) {}
 
-  /// Reserves `bytes`; false (and nothing reserved) when it would pass the limit.
-  bool tryReserve(uint64_t bytes) noexcept {
-    if (used_ >= limit_ || bytes > limit_ - used_) {
+  /// Reserves `bytes`; false (and nothing reserved) when it would pass the limit even
+  /// after the reclaimer (if any, and `reclaim`) gave up what it could.
+  bool tryReserve(uint64_t bytes, bool reclaim = true) noexcept {
+    if (!fits(bytes) && reclaim && reclaimer_ != nullptr) {
+      reclaimer_->reclaim(used_ + bytes - limit_);
+    }
+    if (!fits(bytes)) {
       return false;
     }
     used_ += bytes;
@@ -36,12 +50,24 @@ class MemoryBudget {
   uint64_t used() const noexcept { return used_; }
   uint64_t limit() const noexcept { return limit_; }
   uint64_t peak() const noexcept { return peak_; }
-  void setLimit(uint64_t limit) noexcept { limit_ = limit < used_ ? used_ : limit; }
+  void setLimit(uint64_t limit) noexcept {
+    if (limit < used_ && reclaimer_ != nullptr) {
+      reclaimer_->reclaim(used_ - limit);
+    }
+    limit_ = limit < used_ ? used_ : limit;
+  }
+  MemoryReclaimer* reclaimer() const noexcept { return reclaimer_; }
+  void setReclaimer(MemoryReclaimer* reclaimer) noexcept { reclaimer_ = reclaimer; }
 
  private:
+  bool fits(uint64_t bytes) const noexcept {
+    return bytes == 0 || (used_ < limit_ && bytes <= limit_ - used_);
+  }
+
   uint64_t limit_;
   uint64_t used_ = 0;
   uint64_t peak_ = 0;
+  MemoryReclaimer* reclaimer_ = nullptr;
 };
 
 }  // namespace doorman::core
