@@ -80,8 +80,13 @@ struct ResponseParserCallbacks {
   static int onHeadersComplete(llhttp_t* p) { return self(p).onHeadersComplete(); }
 
   // As on the request side: no empty chunk-extension name or value (RFC 9112 7.1.1).
-  static int onChunkExtensionPart(llhttp_t* p, const char* /*at*/, size_t len) {
-    self(p).chunkExtBytes_ += len;
+  static int onChunkExtensionPart(llhttp_t* p, const char* at, size_t len) {
+    auto& s = self(p);
+    if (s.chunkExtBytes_ == 0 && len > 0) {
+      s.chunkExtFirst_ = *at;
+    }
+    s.chunkExtBytes_ += len;
+    s.chunkExtEnd_ = at + len;
     return 0;
   }
   static int onChunkExtensionComplete(llhttp_t* p) {
@@ -89,6 +94,16 @@ struct ResponseParserCallbacks {
     return std::exchange(s.chunkExtBytes_, 0) == 0
                ? s.fail("empty chunk extension name or value in upstream response")
                : 0;
+  }
+  static int onChunkExtensionValueComplete(llhttp_t* p) {
+    auto& s = self(p);
+    if (onChunkExtensionComplete(p) != 0) {
+      return -1;
+    }
+    if (syntax::unquotedValueEndsWithSemicolon(s.chunkExtEnd_, s.framingEnd_, s.chunkExtFirst_)) {
+      return s.fail("chunk extension after an unquoted extension value in upstream response");
+    }
+    return 0;
   }
 
   static int onChunkHeader(llhttp_t* p) {
@@ -161,7 +176,7 @@ const llhttp_settings_t& responseSettings() {
     s.on_chunk_extension_name = &ResponseParserCallbacks::onChunkExtensionPart;
     s.on_chunk_extension_name_complete = &ResponseParserCallbacks::onChunkExtensionComplete;
     s.on_chunk_extension_value = &ResponseParserCallbacks::onChunkExtensionPart;
-    s.on_chunk_extension_value_complete = &ResponseParserCallbacks::onChunkExtensionComplete;
+    s.on_chunk_extension_value_complete = &ResponseParserCallbacks::onChunkExtensionValueComplete;
     s.on_chunk_header = &ResponseParserCallbacks::onChunkHeader;
     s.on_body = &ResponseParserCallbacks::onBody;
     s.on_message_complete = &ResponseParserCallbacks::onMessageComplete;
@@ -211,6 +226,8 @@ void ResponseParser::resetMessage() {
   headBytes_ = 0;
   trailerBytes_ = 0;
   chunkExtBytes_ = 0;
+  chunkExtEnd_ = nullptr;
+  chunkExtFirst_ = 0;
   headDone_ = false;
   interim_ = false;
   chunkedBody_ = false;

@@ -165,6 +165,16 @@ constexpr bool chunkedFramingOk(const char* data, size_t len, char& prev, int& c
   return true;
 }
 
+/// At a chunk-extension value's end (`end`: just past its last span, which llhttp reports
+/// at the delimiter, within the buffer that ends at `bufferEnd`; `first`: the value's
+/// first byte): true when the value was unquoted and ended at ';'. llhttp 8.1 then takes
+/// a second ';' before the next name, or the line end, neither of which RFC 9112 7.1.1
+/// allows (and it refuses the valid "a=b;c"; after a quoted value it reads ';' right).
+constexpr bool unquotedValueEndsWithSemicolon(const char* end, const char* bufferEnd,
+                                              char first) noexcept {
+  return first != '"' && end != nullptr && end < bufferEnd && *end == ';';
+}
+
 /// chunkedFramingOk up to the end of the next chunk-size line (its LF, not one owed after
 /// chunk data), for llhttp's chunk-header callback, which does not say where it is:
 /// llhttp ends that line at its first LF or at CR plus any byte, so every byte checked

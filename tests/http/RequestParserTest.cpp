@@ -325,6 +325,28 @@ TEST(HttpRequestParser, EmptyChunkExtensionNameOrValueIs400) {
   EXPECT_EQ(statusOf(head + "3;a=\"\"\r\nabc\r\n0\r\n\r\n"), 0) << "empty quoted-string";
 }
 
+// Found by fuzz_chunked (the seeded CI run): an empty extension name after a value
+// (";a=b;;c") was accepted.
+TEST(HttpRequestParser, EmptyChunkExtensionNameAfterAValueIs400) {
+  const std::string head = "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n";
+  EXPECT_EQ(statusOf(head + "0;a=b;;c\r\n\r\n"), 400);
+  EXPECT_EQ(statusOf(head + "0;0=#Se;;eS200\r\n\r\n"), 400);
+  EXPECT_EQ(statusOf(head + "3;a=b;;c=d\r\nabc\r\n0\r\n\r\n"), 400);
+  EXPECT_EQ(statusOf(head + "0;a=b;;\r\n\r\n"), 400);
+  EXPECT_EQ(statusOf(head + "0;a;;b\r\n\r\n"), 400);
+  EXPECT_EQ(statusOf(head + "0;a=b;\r\n\r\n"), 400);
+  EXPECT_EQ(statusOf(head + "0;a=\"b\";;c\r\n\r\n"), 400);
+  EXPECT_EQ(statusOf(head + "0;a=b;c\r\n\r\n"), 400) << "valid, but llhttp 8.1 refuses it";
+  EXPECT_EQ(statusOf(head + "0;a=\"b\";c\r\n\r\n"), 0) << "after a quoted value it is fine";
+  EXPECT_EQ(statusOf(head + "3;a=b\r\nabc\r\n0;c=d;e\r\n\r\n"), 400);
+  EXPECT_EQ(statusOf(head + "3;a=b\r\nabc\r\n0;c=d\r\n\r\n"), 0);
+  // However the bytes arrive: every split of the fuzz input.
+  const std::string in = head + "0;0=#Se;;eS200\r\n\r\n";
+  for (size_t cut = 1; cut < in.size(); ++cut) {
+    EXPECT_EQ(parsePieces(in, {cut}).errorStatus, 400) << "cut at " << cut;
+  }
+}
+
 // Found by fuzz_request: a trailer section that passes the head limit after a bad line
 // end was 431 in one read (the trailer callback counted first) and 400 byte by byte.
 TEST(HttpRequestParser, BadLineEndInTrailersBeforeTheLimitIs400HoweverItArrives) {

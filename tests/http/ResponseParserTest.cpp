@@ -311,6 +311,15 @@ TEST(HttpResponseParser, EmptyChunkExtensionNameOrValueIsAnError) {
   EXPECT_EQ(parseAll(head + "1;a=b\r\nx\r\n0;c\r\n\r\n").event, Event::MessageComplete);
 }
 
+// Found by fuzz_chunked: llhttp 8.1 takes "a=b;;c" and "a=b;" (a second ';', or none
+// at all, after an unquoted value); RFC 9112 allows neither.
+TEST(HttpResponseParser, ExtensionAfterAnUnquotedValueIsAnError) {
+  const std::string head = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n";
+  EXPECT_EQ(parseAll(head + "0;a=b;;c\r\n\r\n").event, Event::Error);
+  EXPECT_EQ(parseAll(head + "1;a=b;\r\nx\r\n0\r\n\r\n").event, Event::Error);
+  EXPECT_EQ(parseAll(head + "0;a=\"b\";c\r\n\r\n").event, Event::MessageComplete);
+}
+
 // Found by fuzz_chunked: llhttp 8.1 ends a chunked body at a bare LF after the last
 // chunk and takes any two bytes after chunk data for its CRLF; doorman refuses the
 // response (502) instead of guessing where it ends.

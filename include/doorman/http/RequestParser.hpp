@@ -132,6 +132,8 @@ class RequestParser {
   size_t trailerBytes_ = 0;
   size_t trailerCount_ = 0;
   size_t chunkExtBytes_ = 0;           ///< chunked body: bytes of the extension name/value so far
+  const char* chunkExtEnd_ = nullptr;  ///< chunked body: just past the last extension span
+  char chunkExtFirst_ = 0;             ///< chunked body: first byte of that name/value
   bool inTrailers_ = false;            ///< chunked body: past the last chunk (trailer section)
   const char* framingFrom_ = nullptr;  ///< chunked body: first framing byte not yet checked
   const char* framingEnd_ = nullptr;   ///< chunked body: end of what llhttp is executing

@@ -88,7 +88,9 @@ class ResponseParser {
   bool complete_ = false;
   size_t headBytes_ = 0;
   size_t trailerBytes_ = 0;
-  size_t chunkExtBytes_ = 0;  ///< chunked body: bytes of the extension name/value so far
+  size_t chunkExtBytes_ = 0;           ///< chunked body: bytes of the extension name/value so far
+  const char* chunkExtEnd_ = nullptr;  ///< chunked body: just past the last extension span
+  char chunkExtFirst_ = 0;             ///< chunked body: first byte of that name/value
   std::string errorReason_;
   bool tooLarge_ = false;
 
