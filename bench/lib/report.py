@@ -42,9 +42,12 @@ def summarize(results, proxies):
             runs = results[case.key].get(proxy)
             if not runs:
                 continue
-            keys = {k for r in runs for k in r if k != "failed"}
-            fig = {k: median(runs, k) for k in keys}
-            fig["failures"] = sum(1 for r in runs if "failed" in r)
+            # A run that failed has "failed": its error text; the idle-memory case also
+            # has "failed": the number of connections that could not be opened.
+            failed = [r for r in runs if isinstance(r.get("failed"), str)]
+            keys = {k for r in runs for k in r if not (k == "failed" and r in failed)}
+            fig = {k: median([r for r in runs if r not in failed], k) for k in keys}
+            fig["failures"] = len(failed)
             fig["runs"] = len(runs)
             if case.baseline:
                 fig["of_unattacked"] = attack_ratio(results, case, proxy)
