@@ -173,7 +173,9 @@ BodySender::Wrote BodySender::writeMemory() {
   // uv_try_write refuses (UV_EAGAIN) while libuv still queues earlier writes, so order
   // holds; a stream that is not writable goes to uv_write, which says why at once.
   if (uv_is_writable(stream_) != 0) {
-    int n = uv_try_write(stream_, bufs.data(), static_cast<unsigned>(count));
+    bool fileFollows = piece_ < pieceCount() && body_->piece(piece_).isFile();
+    int n = fileFollows ? writeBeforeFile(bufs.data(), count)
+                        : uv_try_write(stream_, bufs.data(), static_cast<unsigned>(count));
     if (n < 0 && n != UV_EAGAIN) {
       // uv_write would have accepted the bytes and reported this from its callback.
       handed_ += bytes;
@@ -194,6 +196,28 @@ BodySender::Wrote BodySender::writeMemory() {
     bufs[first].len -= static_cast<unsigned>(written);
   }
   return queueWrite(bufs.data() + first, count - first, bytes);
+}
+
+int BodySender::writeBeforeFile(const uv_buf_t* bufs, size_t count) {
+  uv_os_fd_t sock = -1;
+  if (uv_stream_get_write_queue_size(stream_) != 0 ||
+      uv_fileno(reinterpret_cast<uv_handle_t*>(stream_), &sock) != 0) {
+    return uv_try_write(stream_, bufs, static_cast<unsigned>(count));
+  }
+  // MSG_MORE: the head waits for the file's first bytes and leaves in the same segment
+  // (sendfile itself sends all but its last page as "more"), as TCP_CORK would, without
+  // two setsockopt calls. uv_buf_t has iovec's layout on Unix (libuv relies on it too).
+  msghdr msg{};
+  msg.msg_iov = reinterpret_cast<iovec*>(const_cast<uv_buf_t*>(bufs));
+  msg.msg_iovlen = count;
+  ssize_t n;
+  do {
+    n = ::sendmsg(sock, &msg, MSG_MORE | MSG_DONTWAIT | MSG_NOSIGNAL);
+  } while (n < 0 && errno == EINTR);
+  if (n >= 0) {
+    return static_cast<int>(n);
+  }
+  return errno == EAGAIN || errno == EWOULDBLOCK ? UV_EAGAIN : uv_translate_sys_error(errno);
 }
 
 BodySender::Wrote BodySender::queueWrite(uv_buf_t* bufs, size_t count, size_t bytes) {

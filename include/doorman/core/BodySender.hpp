@@ -84,6 +84,8 @@ class BodySender {
   void step();
   Wrote writeMemory();
   Wrote queueWrite(uv_buf_t* bufs, size_t count, size_t bytes);
+  /// Like uv_try_write, for memory that a file piece follows: corked with MSG_MORE.
+  int writeBeforeFile(const uv_buf_t* bufs, size_t count);
   /// true when the file pieces at piece_ are all sent (step on), false when waiting/done.
   bool sendFile();
   void waitWritable(int fd);
