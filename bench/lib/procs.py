@@ -108,15 +108,22 @@ class Process:
 
     def cpu_seconds(self):
         """utime + stime of the whole tree, all threads included (from /proc/PID/stat)."""
-        ticks = 0
+        user, system = self.cpu_split()
+        return user + system
+
+    def cpu_split(self):
+        """(utime, stime) of the whole tree in seconds: user space and the kernel."""
+        user = system = 0
         for pid in self.tree():
             try:
                 with open("/proc/%d/stat" % pid) as f:
                     fields = f.read().rsplit(")", 1)[1].split()
             except OSError:
                 continue
-            ticks += int(fields[11]) + int(fields[12])  # utime, stime (fields 14, 15)
-        return ticks / os.sysconf("SC_CLK_TCK")
+            user += int(fields[11])  # utime (field 14)
+            system += int(fields[12])  # stime (field 15)
+        tick = os.sysconf("SC_CLK_TCK")
+        return user / tick, system / tick
 
     def rss_bytes(self):
         """Resident set size of the whole tree (VmRSS of each process)."""

@@ -74,7 +74,9 @@ def _ratio(a, b):
 # Columns per kind of case: (heading, figure key, formatter)
 BASE_COLS = [("req/s", "rps", lambda v: _fmt(v)), ("p50 ms", "p50_ms", lambda v: _fmt(v, 2)),
              ("p99 ms", "p99_ms", lambda v: _fmt(v, 2)), ("errors", "errors", _fmt),
-             ("non-2xx", "non2xx", _fmt), ("CPU µs/req", "cpu_us", lambda v: _fmt(v, 1))]
+             ("non-2xx", "non2xx", _fmt), ("CPU µs/req", "cpu_us", lambda v: _fmt(v, 1)),
+             ("of which kernel", "sys_us", lambda v: _fmt(v, 1)),
+             ("load gen. busy", "load_busy", lambda v: _fmt(v, pct=True))]
 
 
 def _columns(case):
