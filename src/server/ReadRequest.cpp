@@ -200,10 +200,9 @@ bool ClientConnection::bodyTooSlow() {
 }
 
 bool ClientConnection::bufferingExhausted() const {
-  const core::MemoryBudget& memory = ctx_.budget;
   const core::MemoryBudget& disk = ctx_.diskBudget;
-  bool memoryShort =
-      memory.used() >= memory.limit() || memory.limit() - memory.used() < core::Body::kBlockSize;
+  // Memory the small-file cache holds is room: it gives way before anything is refused.
+  bool memoryShort = !ctx_.budget.hasRoomFor(core::Body::kBlockSize);
   bool diskShort = ctx_.requestBuffers.disk == nullptr || disk.used() >= disk.limit() ||
                    disk.limit() - disk.used() < core::Body::kBlockSize;
   return memoryShort && diskShort;

@@ -86,5 +86,44 @@ TEST(CoreMemoryBudget, ForcedBytesAreCountedAndRefuseWhatComesNext) {
   EXPECT_EQ(budget.used(), 0u);
 }
 
+/// Holds `held` bytes of the budget and gives back what it is asked for.
+class HoldingReclaimer final : public MemoryReclaimer {
+ public:
+  explicit HoldingReclaimer(MemoryBudget& budget) : budget_(budget) {}
+  void hold(uint64_t bytes) {
+    budget_.forceReserve(bytes);
+    held_ += bytes;
+  }
+  void reclaim(uint64_t bytes) noexcept override {
+    uint64_t given = bytes < held_ ? bytes : held_;
+    held_ -= given;
+    budget_.release(given);
+  }
+  uint64_t held() const { return held_; }
+
+ private:
+  MemoryBudget& budget_;
+  uint64_t held_ = 0;
+};
+
+TEST(CoreMemoryBudget, RoomTheReclaimerHoldsCountsAsRoom) {
+  MemoryBudget budget(100);
+  EXPECT_TRUE(budget.hasRoomFor(100));
+  EXPECT_FALSE(budget.hasRoomFor(101));
+  ASSERT_TRUE(budget.tryReserve(50));
+  HoldingReclaimer cache(budget);
+  cache.hold(45);
+  EXPECT_TRUE(budget.hasRoomFor(5)) << "fits without reclaiming";
+  EXPECT_EQ(cache.held(), 45u);
+  EXPECT_FALSE(budget.hasRoomFor(6)) << "no reclaimer yet: 95 of 100 used";
+  budget.setReclaimer(&cache);
+  EXPECT_TRUE(budget.hasRoomFor(20));
+  EXPECT_EQ(cache.held(), 30u) << "it gave up just what was missing";
+  EXPECT_EQ(budget.used(), 80u) << "and nothing was reserved";
+  EXPECT_FALSE(budget.hasRoomFor(51)) << "the other 50 are not the reclaimer's";
+  EXPECT_EQ(cache.held(), 0u);
+  EXPECT_TRUE(budget.hasRoomFor(50));
+}
+
 }  // namespace
 }  // namespace doorman::core

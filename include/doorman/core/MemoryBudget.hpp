@@ -36,6 +36,15 @@ class MemoryBudget {
     }
     return true;
   }
+  /// Whether `bytes` would be reserved now, reclaiming what that takes first (the
+  /// question a new request asks before it is taken on: memory a reclaimer holds counts
+  /// as room). Reserves nothing.
+  bool hasRoomFor(uint64_t bytes) noexcept {
+    if (!fits(bytes) && reclaimer_ != nullptr) {
+      reclaimer_->reclaim(used_ + bytes - limit_);
+    }
+    return fits(bytes);
+  }
   /// Counts `bytes` that already exist and cannot be refused (bytes read from a socket,
   /// a connection's own state): `used` may pass the limit, so that what comes next is
   /// refused or spills.
