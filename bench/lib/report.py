@@ -162,11 +162,24 @@ def targets(summary):
     cpu = _get(summary, "overhead", "doorman", "cpu_us")
     p, best = _anchors(summary, "overhead", "cpu_us", min)
     if cpu is not None and best is not None:
-        add(1, "CPU per proxied request ≤ 0.65x best anchor", "%.1f µs" % cpu,
-            "%s %.1f µs (x0.65 = %.1f)" % (p, best, best * 0.65), cpu <= 0.65 * best)
+        ref = "%s %.1f µs (x0.65 = %.1f)" % (p, best, best * 0.65)
+        kernel = _get(summary, "overhead", p, "sys_us")
+        if kernel is not None:
+            ref += "; %s's kernel time alone: %.1f µs" % (p, kernel)
+        add(1, "CPU per proxied request ≤ 0.65x best anchor", "%.1f µs" % cpu, ref,
+            cpu <= 0.65 * best)
     mine, h2o = _get(summary, "static-1k", "doorman", "rps"), _get(summary, "static-1k", "h2o", "rps")
     if mine is not None and h2o is not None:
-        add(3, "1 KiB: req/s ≥ 1.1x h2o", _fmt(mine), "h2o %s" % _fmt(h2o), mine >= 1.1 * h2o)
+        ref = "h2o %s" % _fmt(h2o)
+        busy = [_get(summary, "static-1k", p, "load_busy") for p in ("doorman", "h2o")]
+        if None not in busy and min(busy) >= 0.95:
+            # The client's core set the pace for both: say so, with the figure that is
+            # still fair (CPU per request).
+            cpu = [_get(summary, "static-1k", p, "cpu_us") for p in ("doorman", "h2o")]
+            ref += " (the load generator's core was %s / %s busy: client-bound" % (
+                _fmt(busy[0], pct=True), _fmt(busy[1], pct=True))
+            ref += "; CPU µs/req %.1f vs %.1f)" % tuple(cpu) if None not in cpu else ")"
+        add(3, "1 KiB: req/s ≥ 1.1x h2o", _fmt(mine), ref, mine >= 1.1 * h2o)
     mine, ngx = _get(summary, "static-64k", "doorman", "rps"), _get(summary, "static-64k", "nginx", "rps")
     p99, h2o99 = (_get(summary, "static-64k", "doorman", "p99_ms"),
                   _get(summary, "static-64k", "h2o", "p99_ms"))
