@@ -176,7 +176,7 @@ def targets(summary):
             # The client's core set the pace for both: say so, with the figure that is
             # still fair (CPU per request).
             cpu = [_get(summary, "static-1k", p, "cpu_us") for p in ("doorman", "h2o")]
-            ref += " (the load generator's core was %s / %s busy: client-bound" % (
+            ref += " (the load generator was %s / %s busy: client-bound" % (
                 _fmt(busy[0], pct=True), _fmt(busy[1], pct=True))
             ref += "; CPU µs/req %.1f vs %.1f)" % tuple(cpu) if None not in cpu else ")"
         add(3, "1 KiB: req/s ≥ 1.1x h2o", _fmt(mine), ref, mine >= 1.1 * h2o)

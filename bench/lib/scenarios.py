@@ -9,6 +9,7 @@ import json
 import os
 import resource
 import time
+import urllib.error
 import urllib.request
 
 from . import backends, load, procs
@@ -74,7 +75,9 @@ def _measured(proxy, fn):
     near 100% means the client's core, not the proxy, set the pace)."""
     user0, sys0 = proxy.process.cpu_split()
     load0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0 = time.monotonic()
     sample = fn()
+    wall = time.monotonic() - t0
     load1 = resource.getrusage(resource.RUSAGE_CHILDREN)
     user1, sys1 = proxy.process.cpu_split()
     cpu, kernel = (user1 - user0) + (sys1 - sys0), sys1 - sys0
@@ -84,7 +87,7 @@ def _measured(proxy, fn):
            "errors": sample.errors, "non2xx": sample.non2xx, "requests": n,
            "cpu_us": cpu * 1e6 / n if n else None,
            "sys_us": kernel * 1e6 / n if n else None,
-           "load_busy": load_cpu / sample.seconds if sample.seconds else None,
+           "load_busy": load_cpu / wall if wall > 0 else None,
            "mbps": (sample.body_bytes / sample.seconds / 1e6) if sample.body_bytes else None}
     return out
 
@@ -98,11 +101,15 @@ def drain(backend, path="/hello", quick_s=0.05, timeout=60.0):
     deadline = time.monotonic() + timeout
     quick = 0
     url = "http://127.0.0.1:%d%s" % (backend.port, path)
-    while quick < 2 and time.monotonic() < deadline:
+    while quick < 2:
+        if time.monotonic() >= deadline:
+            raise RuntimeError("backend %s did not settle within %d s" % (backend.name, timeout))
         t0 = time.monotonic()
         try:
             with urllib.request.urlopen(url, timeout=10) as r:
                 r.read()
+        except urllib.error.HTTPError as e:
+            raise RuntimeError("backend %s answered %d to %s" % (backend.name, e.code, path))
         except OSError:
             time.sleep(0.2)
             continue

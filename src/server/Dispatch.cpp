@@ -50,7 +50,7 @@ void ClientConnection::forwardUpstream() {
     respondError(502, "route has no upstream", false);
     return;
   }
-  if (!ex_->request.isHead() && bufferingExhausted()) {
+  if (!ex_->request.isHead() && reclaimOrExhausted()) {
     // Its response could not be buffered (no memory block, no disk): a worker would do
     // the work and doorman would throw the answer away with a 502. Refuse it first.
     CONN_LOG(Warn,

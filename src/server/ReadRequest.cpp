@@ -199,13 +199,15 @@ bool ClientConnection::bodyTooSlow() {
   return false;
 }
 
-bool ClientConnection::bufferingExhausted() const {
+bool ClientConnection::reclaimOrExhausted() {
   const core::MemoryBudget& disk = ctx_.diskBudget;
-  // Memory the small-file cache holds is room: it gives way before anything is refused.
-  bool memoryShort = !ctx_.budget.hasRoomFor(core::Body::kBlockSize);
   bool diskShort = ctx_.requestBuffers.disk == nullptr || disk.used() >= disk.limit() ||
                    disk.limit() - disk.used() < core::Body::kBlockSize;
-  return memoryShort && diskShort;
+  if (!diskShort) {
+    return false;  // room on disk: no reason to empty the small-file cache
+  }
+  // Memory the small-file cache holds is room: it gives way before anything is refused.
+  return !ctx_.budget.hasRoomFor(core::Body::kBlockSize);
 }
 
 void ClientConnection::holdBody(const char* data, size_t len) {
@@ -342,7 +344,7 @@ void ClientConnection::onHeadComplete() {
       respondError(413, "request body larger than the server can buffer", true);
       return;
     }
-    if (bufferingExhausted()) {
+    if (reclaimOrExhausted()) {
       // Memory and disk are both spoken for: refuse now rather than read a body that
       // would have to wait for room.
       CONN_LOG(Warn, "buffers exhausted (buffering.memory_total and disk_total); answering 503");

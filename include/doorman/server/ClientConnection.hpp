@@ -164,7 +164,10 @@ class ClientConnection final : public uv::Deletable, public TimeoutLink {
   }
   /// One access log line and the request metrics, once per request.
   void logRequest(int status);
-  bool bufferingExhausted() const;
+  /// Whether memory and disk are both too short for one more body block: true refuses
+  /// a new request that would need one. Not const: when the disk is short it asks the
+  /// small-file cache to give way first.
+  bool reclaimOrExhausted();
   void holdBody(const char* data, size_t len);
   void resumeBody();
   void requestBodyReady();
