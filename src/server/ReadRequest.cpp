@@ -200,9 +200,9 @@ bool ClientConnection::bodyTooSlow() {
 }
 
 bool ClientConnection::reclaimOrExhausted() {
-  const core::MemoryBudget& disk = ctx_.diskBudget;
-  bool diskShort = ctx_.requestBuffers.disk == nullptr || disk.used() >= disk.limit() ||
-                   disk.limit() - disk.used() < core::Body::kBlockSize;
+  // The disk budget has no reclaimer: asking it reclaims nothing.
+  bool diskShort =
+      ctx_.requestBuffers.disk == nullptr || !ctx_.diskBudget.hasRoomFor(core::Body::kBlockSize);
   if (!diskShort) {
     return false;  // room on disk: no reason to empty the small-file cache
   }

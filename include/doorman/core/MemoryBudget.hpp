@@ -24,10 +24,7 @@ class MemoryBudget {
   /// Reserves `bytes`; false (and nothing reserved) when it would pass the limit even
   /// after the reclaimer (if any, and `reclaim`) gave up what it could.
   bool tryReserve(uint64_t bytes, bool reclaim = true) noexcept {
-    if (!fits(bytes) && reclaim && reclaimer_ != nullptr) {
-      reclaimer_->reclaim(used_ + bytes - limit_);
-    }
-    if (!fits(bytes)) {
+    if (!(reclaim ? hasRoomFor(bytes) : fits(bytes))) {
       return false;
     }
     used_ += bytes;
