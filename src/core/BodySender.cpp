@@ -5,8 +5,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <sys/uio.h>
+
 #include <algorithm>
 #include <cerrno>
+#include <memory>
 
 namespace doorman::core {
 namespace {
@@ -34,7 +37,70 @@ int pollError(int fd, int status) {
   return status;
 }
 
+/// Whether the page holding `offset` is in the page cache (a one-byte read that may not
+/// wait for the disk). Anything but "not cached" counts as cached: sendfile then reports
+/// a read error itself, and a file system without RWF_NOWAIT is not asked again.
+bool pageCached(int fd, uint64_t offset) {
+  static bool supported = true;
+  if (!supported) {
+    return true;
+  }
+  char byte = 0;
+  iovec iov{&byte, 1};
+  ssize_t n;
+  do {
+    n = ::preadv2(fd, &iov, 1, static_cast<off_t>(offset), RWF_NOWAIT);
+  } while (n < 0 && errno == EINTR);
+  if (n < 0 && (errno == EOPNOTSUPP || errno == ENOSYS || errno == EINVAL)) {
+    supported = false;
+  }
+  return n >= 0 || errno != EAGAIN;
+}
+
 }  // namespace
+
+/// Reads a window of a file into the page cache on libuv's thread pool. It owns a dup()
+/// of the descriptor, closed on the pool once read.
+struct BodySender::WarmJob {
+  uv_work_t work{};
+  int fd = -1;
+  uint64_t offset = 0;
+  uint64_t end = 0;
+  std::shared_ptr<BodySender*> sender;
+  uint64_t generation = 0;
+
+  static void run(uv_work_t* w) {
+    auto* job = static_cast<WarmJob*>(w->data);
+    constexpr size_t kChunk = 64 * 1024;
+    std::unique_ptr<char[]> buf(new (std::nothrow) char[kChunk]);
+    uint64_t at = job->offset;
+    while (buf && at < job->end) {
+      ssize_t n = ::pread(job->fd, buf.get(), std::min<uint64_t>(kChunk, job->end - at),
+                          static_cast<off_t>(at));
+      if (n < 0 && errno == EINTR) {
+        continue;
+      }
+      if (n <= 0) {
+        break;  // an error or a file cut short: sendfile will find out and say so
+      }
+      at += static_cast<uint64_t>(n);
+    }
+    ::close(job->fd);
+    job->fd = -1;
+  }
+  static void after(uv_work_t* w, int) {
+    std::unique_ptr<WarmJob> job(static_cast<WarmJob*>(w->data));
+    BodySender* self = current(job->sender, job->generation);
+    if (self == nullptr) {
+      return;  // cancelled or gone meanwhile
+    }
+    self->cachedEnd_ = job->end;
+    if (self->warmups_ != nullptr) {
+      ++*self->warmups_;
+    }
+    self->step();
+  }
+};
 
 /// A poll handle on a dup() of the socket; the duplicate is closed only after libuv has
 /// closed the handle (closing it earlier could let a new descriptor with the same number
@@ -105,6 +171,7 @@ void BodySender::begin(uv_stream_t* stream, const Body* body, BodySenderListener
   listener_ = &listener;
   piece_ = 0;
   pieceDone_ = 0;
+  cachedEnd_ = 0;
   handed_ = 0;
   active_ = true;
   if (!alive_) {
@@ -271,14 +338,19 @@ bool BodySender::sendFile() {
     if (pieceDone_ == p.length) {
       ++piece_;
       pieceDone_ = 0;
+      cachedEnd_ = 0;
       continue;
     }
     if (turn >= kMaxFileBytesPerTurn) {
       waitWritable(sock);  // fair to other connections: continue on the next turn
       return false;
     }
+    if (!cachedAt(p, p.offset + pieceDone_)) {
+      return false;  // a warm-up runs on the thread pool; step() follows it
+    }
     off_t offset = static_cast<off_t>(p.offset + pieceDone_);
-    size_t want = static_cast<size_t>(std::min<uint64_t>(p.length - pieceDone_, 1u << 20));
+    size_t want = static_cast<size_t>(
+        std::min<uint64_t>(cachedEnd_ - static_cast<uint64_t>(offset), 1u << 20));
     ssize_t n = ::sendfile(sock, p.file->fd(), &offset, want);
     if (n > 0) {
       pieceDone_ += static_cast<uint64_t>(n);
@@ -301,6 +373,37 @@ bool BodySender::sendFile() {
     return false;
   }
   return true;
+}
+
+bool BodySender::cachedAt(const Body::Piece& p, uint64_t offset) {
+  if (offset < cachedEnd_) {
+    return true;
+  }
+  uint64_t end = std::min(p.offset + p.length, offset + kWarmWindow);
+  int fd = p.file->fd();
+  if (pageCached(fd, offset) && pageCached(fd, end - 1)) {
+    cachedEnd_ = end;
+    return true;
+  }
+  int dupFd = ::fcntl(fd, F_DUPFD_CLOEXEC, 0);
+  if (dupFd < 0) {
+    cachedEnd_ = end;  // no descriptor to spare: send from the loop as before
+    return true;
+  }
+  auto* job = new WarmJob{};
+  job->work.data = job;
+  job->fd = dupFd;
+  job->offset = offset;
+  job->end = end;
+  job->sender = alive_;
+  job->generation = generation_;
+  if (uv_queue_work(loop_.raw(), &job->work, WarmJob::run, WarmJob::after) != 0) {
+    ::close(dupFd);  // libuv refuses only a null work callback: not reached
+    delete job;
+    cachedEnd_ = end;
+    return true;
+  }
+  return false;
 }
 
 void BodySender::waitWritable(int fd) {

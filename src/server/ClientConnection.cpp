@@ -115,7 +115,9 @@ ClientConnection::Exchange::Exchange(ClientConnection& connection, GenerationPtr
       gen(std::move(generation)),
       timer(connection.ctx_.loop, *this),
       parser(limitsFrom(gen->config), &connection.ctx_.requestBuffers),
-      sender(connection.ctx_.loop) {}
+      sender(connection.ctx_.loop) {
+  sender.countWarmupsIn(&connection.ctx_.counters.fileWarmups);
+}
 
 ClientConnection::Exchange::~Exchange() = default;
 

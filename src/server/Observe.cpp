@@ -144,6 +144,10 @@ std::string Server::renderMetrics() const {
   t.family("doorman_buffered_bytes", "gauge", "Bytes of messages buffered, in memory and on disk.");
   t.sample("doorman_buffered_bytes", Labels{{"where", "memory"}}, budget_.used());
   t.sample("doorman_buffered_bytes", Labels{{"where", "disk"}}, diskBudget_.used());
+  t.family("doorman_file_warmups_total", "counter",
+           "File windows (1 MiB) read into the page cache on the thread pool because "
+           "sendfile would have waited for the disk on the event loop.");
+  t.sample("doorman_file_warmups_total", {}, ctx_->counters.fileWarmups);
   t.family("doorman_spills_total", "counter", "Message bodies that spilled to a temp file.");
   t.sample("doorman_spills_total", {}, requestBuffers_.spills + responseBuffers_.spills);
 

@@ -7,14 +7,17 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <chrono>
 #include <csignal>
 #include <string>
 #include <string_view>
+#include <thread>
 
 #include "doorman/uv/Handle.hpp"
 #include "doorman/uv/Loop.hpp"
@@ -313,6 +316,83 @@ TEST_F(BodySenderTest, ARestartAfterACancelledSendIgnoresItsLateCallbacks) {
   EXPECT_EQ(runAndRead(thirdDone), "C[again]");
   EXPECT_EQ(thirdDone.calls, 1);
   EXPECT_EQ(secondDone.calls, 1);
+}
+
+/// Drops the file's pages from the page cache; false when the kernel kept them (tmpfs),
+/// which a one-byte read that may not wait for the disk tells.
+bool evict(const FileHandle& file) {
+  ::fdatasync(file.fd());
+  ::posix_fadvise(file.fd(), 0, 0, POSIX_FADV_DONTNEED);
+  char byte = 0;
+  iovec iov{&byte, 1};
+  return ::preadv2(file.fd(), &iov, 1, 0, RWF_NOWAIT) < 0 && errno == EAGAIN;
+}
+
+TEST_F(BodySenderTest, AFileNotInThePageCacheIsReadOnThePoolBeforeSendfile) {
+  std::string fileContent = pattern((2 << 20) + 4000, 5);  // three windows
+  FilePtr file = fileWith(fileContent);
+  if (!evict(*file)) {
+    GTEST_SKIP() << "the page cache keeps files in /tmp here (tmpfs?)";
+  }
+  Body body;
+  body.appendFile(file, 0, fileContent.size());
+  BodySender sender(loop_);
+  uint64_t warmups = 0;
+  sender.countWarmupsIn(&warmups);
+  Done done;
+  sender.start(uv::asStream(pipe_.get()), "H", body, done);
+  EXPECT_EQ(sender.handed(), 1u) << "the head is sent; sendfile waits for the warm-up";
+  std::string got;
+  char buf[65536];
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (done.calls == 0 && std::chrono::steady_clock::now() < deadline) {
+    uv_run(loop_.raw(), UV_RUN_NOWAIT);
+    ssize_t n = ::read(peer_, buf, sizeof buf);
+    if (n > 0) {
+      got.append(buf, static_cast<size_t>(n));
+    } else {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));  // the pool is reading
+    }
+  }
+  got += runAndRead(done);
+  ASSERT_EQ(done.status, 0);
+  EXPECT_TRUE(got == "H" + fileContent);
+  EXPECT_GE(warmups, 1u);
+  EXPECT_LE(warmups, 3u);
+
+  // Cached now: no warm-up at all.
+  Done again;
+  uint64_t before = warmups;
+  sender.start(uv::asStream(pipe_.get()), "H", body, again);
+  EXPECT_TRUE(runAndRead(again) == "H" + fileContent);
+  EXPECT_EQ(warmups, before);
+}
+
+TEST_F(BodySenderTest, ASendCancelledDuringAWarmUpHearsNothingAndLeavesNothingBehind) {
+  std::string fileContent = pattern(1 << 20, 6);
+  FilePtr file = fileWith(fileContent);
+  if (!evict(*file)) {
+    GTEST_SKIP() << "the page cache keeps files in /tmp here (tmpfs?)";
+  }
+  Done done;
+  uint64_t warmups = 0;
+  {
+    Body body;
+    body.appendFile(file, 0, fileContent.size());
+    BodySender sender(loop_);
+    sender.countWarmupsIn(&warmups);
+    sender.start(uv::asStream(pipe_.get()), "", body, done);
+    sender.cancel();
+  }  // the sender and the body are gone while the pool may still read
+  file.reset();
+  for (int i = 0; i < 2000 && uv_loop_alive(loop_.raw()) != 0; ++i) {
+    uv_run(loop_.raw(), UV_RUN_NOWAIT);
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  EXPECT_EQ(done.calls, 0);
+  EXPECT_EQ(warmups, 0u) << "a cancelled warm-up is not counted";
+  char byte = 0;
+  EXPECT_LT(::read(peer_, &byte, 1), 1) << "nothing was sent after the cancel";
 }
 
 }  // namespace

@@ -12,6 +12,14 @@
 // its events did not change). Only what the kernel did not take goes to uv_write.
 // A send that completes inside start() is reported on the loop's next turn (uv::Task).
 //
+// sendfile reads the page cache; a page that is not there makes it read the disk and
+// block the loop (every connection) meanwhile. So before sending a window of a file
+// (kWarmWindow bytes), the sender asks the page cache whether its first and last pages
+// are there (preadv2 with RWF_NOWAIT, one byte each); when they are not, the window is
+// read on libuv's thread pool first (through a dup() of the descriptor, so a connection
+// closed meanwhile cannot pull it away), and the send goes on from the loop once it is
+// cached. This is the job of nginx's "aio threads", for the cold part of a file only.
+//
 // A file piece that turns out shorter than promised (a static file truncated while being
 // sent) ends the send with UV_EIO: the caller closes the connection, so the client never
 // takes a short body for a complete one.
@@ -66,8 +74,15 @@ class BodySender {
   /// Bytes handed to libuv or to the kernel since start().
   uint64_t handed() const noexcept { return handed_; }
 
+  /// Bytes of a file checked (or read) into the page cache before sendfile reaches them.
+  static constexpr uint64_t kWarmWindow = 1u << 20;
+  /// Counts, in `*counter`, the windows read on the thread pool because they were not
+  /// in the page cache (null: not counted).
+  void countWarmupsIn(uint64_t* counter) noexcept { warmups_ = counter; }
+
  private:
   struct Poller;
+  struct WarmJob;
   enum class Wrote { All, Queued, Failed };
   struct DoneTask final : uv::Task {
     explicit DoneTask(BodySender& s) noexcept;
@@ -88,6 +103,9 @@ class BodySender {
   int writeBeforeFile(const uv_buf_t* bufs, size_t count);
   /// true when the file pieces at piece_ are all sent (step on), false when waiting/done.
   bool sendFile();
+  /// Whether sendfile may read the current file piece at `offset` without the disk; if
+  /// not, a warm-up of the window has started and step() runs again when it is done.
+  bool cachedAt(const Body::Piece& p, uint64_t offset);
   void waitWritable(int fd);
   /// Reports now, or on the next turn when inside start() or when libuv would have
   /// reported it from a write callback (`later`).
@@ -103,7 +121,9 @@ class BodySender {
   BodySenderListener* listener_ = nullptr;
   size_t piece_ = 0;        ///< current piece
   uint64_t pieceDone_ = 0;  ///< bytes of a file piece already sent
-  bool starting_ = false;   ///< inside start()
+  uint64_t cachedEnd_ = 0;  ///< file offset up to which the current piece was checked
+  uint64_t* warmups_ = nullptr;
+  bool starting_ = false;  ///< inside start()
   bool active_ = false;
   uint64_t handed_ = 0;
   /// Made on the first start() and kept: callbacks queued in libuv hold a copy, see null

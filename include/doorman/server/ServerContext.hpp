@@ -53,6 +53,7 @@ struct ServerCounters {
   uint64_t upstreamErrors = 0;  ///< 502/503/504 generated
   uint64_t open = 0;            ///< client connections open now
   uint64_t exchanges = 0;       ///< exchanges alive (one per connection busy with a request)
+  uint64_t fileWarmups = 0;     ///< file windows read on the thread pool before sendfile
 };
 
 /// Callbacks from a connection to the thing that owns all connections.
