@@ -1,5 +1,6 @@
 // doorman: a buffering reverse proxy for prefork sync app workers.
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 
@@ -92,6 +93,10 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "doorman: configuration %s is valid\n", options.configPath.c_str());
     return 0;
   }
+  // libuv's thread pool (4 threads unless told) runs static file lookups, small-file
+  // reads and the page-cache warm-ups of cold large files; a burst of cold downloads
+  // should not hold every static lookup behind it. An operator's own setting wins.
+  ::setenv("UV_THREADPOOL_SIZE", "16", 0);
   core::LogLevel level = core::LogLevel::Info;
   core::parseLogLevel(loaded.config.log.level, level);
   core::Log::setLevel(level);

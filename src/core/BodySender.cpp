@@ -3,9 +3,8 @@
 #include <fcntl.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
-#include <unistd.h>
-
 #include <sys/uio.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -39,21 +38,15 @@ int pollError(int fd, int status) {
 
 /// Whether the page holding `offset` is in the page cache (a one-byte read that may not
 /// wait for the disk). Anything but "not cached" counts as cached: sendfile then reports
-/// a read error itself, and a file system without RWF_NOWAIT is not asked again.
+/// a read error itself, and a file system without RWF_NOWAIT (NFS, FUSE, some
+/// overlayfs) is sent from the loop as before.
 bool pageCached(int fd, uint64_t offset) {
-  static bool supported = true;
-  if (!supported) {
-    return true;
-  }
   char byte = 0;
   iovec iov{&byte, 1};
   ssize_t n;
   do {
     n = ::preadv2(fd, &iov, 1, static_cast<off_t>(offset), RWF_NOWAIT);
   } while (n < 0 && errno == EINTR);
-  if (n < 0 && (errno == EOPNOTSUPP || errno == ENOSYS || errno == EINVAL)) {
-    supported = false;
-  }
   return n >= 0 || errno != EAGAIN;
 }
 
@@ -94,6 +87,7 @@ struct BodySender::WarmJob {
     if (self == nullptr) {
       return;  // cancelled or gone meanwhile
     }
+    self->warming_ = false;
     self->cachedEnd_ = job->end;
     if (self->warmups_ != nullptr) {
       ++*self->warmups_;
@@ -185,6 +179,7 @@ void BodySender::begin(uv_stream_t* stream, const Body* body, BodySenderListener
 void BodySender::cancel() noexcept {
   ++generation_;  // whatever is still queued belongs to an older send now
   done_.cancel();
+  warming_ = false;  // a WarmJob still on the pool is stale now: its callback frees it
   if (poller_ != nullptr) {
     Poller::close(poller_);
     poller_ = nullptr;
@@ -349,8 +344,8 @@ bool BodySender::sendFile() {
       return false;  // a warm-up runs on the thread pool; step() follows it
     }
     off_t offset = static_cast<off_t>(p.offset + pieceDone_);
-    size_t want = static_cast<size_t>(
-        std::min<uint64_t>(cachedEnd_ - static_cast<uint64_t>(offset), 1u << 20));
+    // At most one window (kWarmWindow) per call: what was checked.
+    size_t want = static_cast<size_t>(cachedEnd_ - static_cast<uint64_t>(offset));
     ssize_t n = ::sendfile(sock, p.file->fd(), &offset, want);
     if (n > 0) {
       pieceDone_ += static_cast<uint64_t>(n);
@@ -403,6 +398,7 @@ bool BodySender::cachedAt(const Body::Piece& p, uint64_t offset) {
     cachedEnd_ = end;
     return true;
   }
+  warming_ = true;
   return false;
 }
 

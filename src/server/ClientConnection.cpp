@@ -363,7 +363,9 @@ void ClientConnection::onTimer() {
       // The timeout is about progress, not about finishing a batch: a slow but steady
       // reader drains the write queue and keeps its connection.
       uint64_t delivered = deliveredBytes();
-      if (delivered > ex_->deliveredAtArm) {
+      // While a file is read into the page cache it is doorman that waits (for the
+      // disk), not the client: no progress is owed.
+      if (delivered > ex_->deliveredAtArm || ex_->sender.waitingForDisk()) {
         ex_->deliveredAtArm = delivered;
         ex_->timer.start(static_cast<uint64_t>(config().timeouts.sendIdle.count()));
         return;

@@ -145,8 +145,8 @@ std::string Server::renderMetrics() const {
   t.sample("doorman_buffered_bytes", Labels{{"where", "memory"}}, budget_.used());
   t.sample("doorman_buffered_bytes", Labels{{"where", "disk"}}, diskBudget_.used());
   t.family("doorman_file_warmups_total", "counter",
-           "File windows (1 MiB) read into the page cache on the thread pool because "
-           "sendfile would have waited for the disk on the event loop.");
+           "File windows (1 MiB) sent to clients that were read into the page cache on "
+           "the thread pool first, because sendfile would have waited for the disk.");
   t.sample("doorman_file_warmups_total", {}, ctx_->counters.fileWarmups);
   t.family("doorman_spills_total", "counter", "Message bodies that spilled to a temp file.");
   t.sample("doorman_spills_total", {}, requestBuffers_.spills + responseBuffers_.spills);

@@ -31,8 +31,11 @@ Loop::~Loop() {
   // Let pending close callbacks run so every handle's memory is freed.
   uv_run(&loop_, UV_RUN_NOWAIT);
   if (uv_loop_close(&loop_) == UV_EBUSY) {
-    // Handles still open: their owners outlived the loop. Close them so memory is
-    // reclaimed, then run once more; this is a bug elsewhere but not worth a crash.
+    // Handles still open (their owners outlived the loop: a bug elsewhere, not worth a
+    // crash), or requests still on the thread pool (a file lookup, a page-cache warm-up
+    // of a connection that was aborted): close the handles, then run until the
+    // requests are back. A pool thread that finishes one touches the loop's memory, so
+    // the loop must outlive it; its callback finds its owner gone and frees it.
     uv_walk(
         &loop_,
         [](uv_handle_t* h, void*) {
@@ -41,7 +44,7 @@ Loop::~Loop() {
           }
         },
         nullptr);
-    uv_run(&loop_, UV_RUN_NOWAIT);
+    uv_run(&loop_, UV_RUN_DEFAULT);
     uv_loop_close(&loop_);
   }
 }

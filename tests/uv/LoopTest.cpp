@@ -3,7 +3,10 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <memory>
+#include <thread>
 #include <vector>
 
 #include "doorman/uv/Timer.hpp"
@@ -173,6 +176,32 @@ TEST(UvLoopTask, TasksAndDeferredDeletionsBothRun) {
   loop.post(both);
   loop.run();
   EXPECT_EQ(destroyed, 1);
+}
+
+/// A request still on the thread pool when the loop is destroyed (a page-cache warm-up of
+/// a connection that was aborted at exit): the destructor waits for it and runs its
+/// callback, because the pool thread that finishes it signals the loop's memory.
+TEST(UvLoop, TheDestructorWaitsForWorkStillOnTheThreadPool) {
+  struct Work {
+    uv_work_t req{};
+    std::atomic<bool> ran{false};
+    bool after = false;
+  };
+  auto work = std::make_unique<Work>();
+  work->req.data = work.get();
+  {
+    Loop loop;
+    ASSERT_EQ(uv_queue_work(
+                  loop.raw(), &work->req,
+                  [](uv_work_t* r) {
+                    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+                    static_cast<Work*>(r->data)->ran = true;
+                  },
+                  [](uv_work_t* r, int) { static_cast<Work*>(r->data)->after = true; }),
+              0);
+  }
+  EXPECT_TRUE(work->ran);
+  EXPECT_TRUE(work->after) << "the loop closed with the request still out";
 }
 
 }  // namespace

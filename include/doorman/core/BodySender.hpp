@@ -79,6 +79,9 @@ class BodySender {
   /// Counts, in `*counter`, the windows read on the thread pool because they were not
   /// in the page cache (null: not counted).
   void countWarmupsIn(uint64_t* counter) noexcept { warmups_ = counter; }
+  /// A window is being read into the page cache: the send waits for the disk, not for
+  /// the peer.
+  bool waitingForDisk() const noexcept { return warming_; }
 
  private:
   struct Poller;
@@ -123,6 +126,7 @@ class BodySender {
   uint64_t pieceDone_ = 0;  ///< bytes of a file piece already sent
   uint64_t cachedEnd_ = 0;  ///< file offset up to which the current piece was checked
   uint64_t* warmups_ = nullptr;
+  bool warming_ = false;   ///< a WarmJob of this send is on the thread pool
   bool starting_ = false;  ///< inside start()
   bool active_ = false;
   uint64_t handed_ = 0;
