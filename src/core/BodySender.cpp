@@ -53,7 +53,8 @@ bool pageCached(int fd, uint64_t offset) {
 }  // namespace
 
 /// Reads a window of a file into the page cache on libuv's thread pool. It owns a dup()
-/// of the descriptor, closed on the pool once read.
+/// of the descriptor, closed on the pool once read, or in `after` when a cancel took the
+/// job off the pool's queue before a thread picked it up.
 struct BodySender::WarmJob {
   uv_work_t work{};
   int fd = -1;
@@ -83,11 +84,14 @@ struct BodySender::WarmJob {
   }
   static void after(uv_work_t* w, int) {
     std::unique_ptr<WarmJob> job(static_cast<WarmJob*>(w->data));
+    if (job->fd >= 0) {
+      ::close(job->fd);  // cancelled while queued: run() never ran
+    }
     BodySender* self = current(job->sender, job->generation);
     if (self == nullptr) {
       return;  // cancelled or gone meanwhile
     }
-    self->warming_ = false;
+    self->warmJob_ = nullptr;
     self->cachedEnd_ = job->end;
     if (self->warmups_ != nullptr) {
       ++*self->warmups_;
@@ -179,7 +183,12 @@ void BodySender::begin(uv_stream_t* stream, const Body* body, BodySenderListener
 void BodySender::cancel() noexcept {
   ++generation_;  // whatever is still queued belongs to an older send now
   done_.cancel();
-  warming_ = false;  // a WarmJob still on the pool is stale now: its callback frees it
+  if (warmJob_ != nullptr) {
+    // Still queued: taken off the pool's queue, so an aborted download reads nothing
+    // (UV_EBUSY once a thread has it). Either way its callback frees it, stale now.
+    uv_cancel(reinterpret_cast<uv_req_t*>(&warmJob_->work));
+    warmJob_ = nullptr;
+  }
   if (poller_ != nullptr) {
     Poller::close(poller_);
     poller_ = nullptr;
@@ -398,7 +407,7 @@ bool BodySender::cachedAt(const Body::Piece& p, uint64_t offset) {
     cachedEnd_ = end;
     return true;
   }
-  warming_ = true;
+  warmJob_ = job;
   return false;
 }
 

@@ -13,11 +13,15 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <csignal>
+#include <cstdlib>
+#include <filesystem>
 #include <string>
 #include <string_view>
 #include <thread>
+#include <vector>
 
 #include "doorman/uv/Handle.hpp"
 #include "doorman/uv/Loop.hpp"
@@ -403,6 +407,94 @@ TEST_F(BodySenderTest, ASendCancelledDuringAWarmUpHearsNothingAndLeavesNothingBe
   EXPECT_EQ(warmups, 0u) << "a cancelled warm-up is not counted";
   char byte = 0;
   EXPECT_LT(::read(peer_, &byte, 1), 1) << "nothing was sent after the cancel";
+}
+
+/// Whether the page at `offset` of `file` is in the page cache (mincore: no read).
+bool resident(const FileHandle& file, off_t offset) {
+  const auto page = static_cast<size_t>(::sysconf(_SC_PAGESIZE));
+  void* map = ::mmap(nullptr, page, PROT_READ, MAP_SHARED, file.fd(),
+                     offset / static_cast<off_t>(page) * static_cast<off_t>(page));
+  if (map == MAP_FAILED) {
+    return true;
+  }
+  unsigned char in = 1;
+  bool yes = ::mincore(map, page, &in) != 0 || (in & 1) != 0;
+  ::munmap(map, page);
+  return yes;
+}
+
+size_t openDescriptors() {
+  return static_cast<size_t>(std::distance(std::filesystem::directory_iterator("/proc/self/fd"),
+                                           std::filesystem::directory_iterator{}));
+}
+
+/// Every pool thread is busy, so the warm-up waits in the pool's queue; the send is
+/// cancelled (the client went away): the warm-up is taken off the queue, never reads the
+/// window, and its duplicate descriptor is closed.
+TEST_F(BodySenderTest, AWarmUpStillQueuedWhenTheSendIsCancelledReadsNothing) {
+  std::string fileContent = pattern(1 << 20, 7);
+  FilePtr file = fileWith(fileContent);
+  if (!evict(*file) || resident(*file, 768 * 1024)) {
+    GTEST_SKIP() << "the page cache keeps files in /tmp here (tmpfs?)";
+  }
+  struct Blocker {
+    uv_work_t req{};
+    std::atomic<bool>* release = nullptr;
+    std::atomic<int>* started = nullptr;
+  };
+  std::atomic<bool> release{false};
+  std::atomic<int> started{0};
+  const char* size = std::getenv("UV_THREADPOOL_SIZE");
+  const int threads = size != nullptr ? std::clamp(std::atoi(size), 1, 1024) : 4;
+  std::vector<std::unique_ptr<Blocker>> blockers;
+  for (int i = 0; i < threads; ++i) {
+    auto b = std::make_unique<Blocker>();
+    b->req.data = b.get();
+    b->release = &release;
+    b->started = &started;
+    ASSERT_EQ(uv_queue_work(
+                  loop_.raw(), &b->req,
+                  [](uv_work_t* r) {
+                    auto* self = static_cast<Blocker*>(r->data);
+                    ++*self->started;
+                    while (!*self->release) {
+                      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+                    }
+                  },
+                  [](uv_work_t*, int) {}),
+              0);
+    blockers.push_back(std::move(b));
+  }
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (started < threads && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  ASSERT_EQ(started, threads) << "the pool has more threads than the test thinks";
+  const size_t fds = openDescriptors();
+  uint64_t warmups = 0;
+  Done done;
+  {
+    Body body;
+    body.appendFile(file, 0, fileContent.size());
+    BodySender sender(loop_);
+    sender.countWarmupsIn(&warmups);
+    sender.start(uv::asStream(pipe_.get()), "", body, done);
+    EXPECT_TRUE(sender.waitingForDisk());
+    EXPECT_EQ(openDescriptors(), fds + 1) << "the queued warm-up holds a duplicate";
+    sender.cancel();
+    EXPECT_FALSE(sender.waitingForDisk());
+  }
+  release = true;
+  deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (uv_loop_alive(loop_.raw()) != 0 && std::chrono::steady_clock::now() < deadline) {
+    uv_run(loop_.raw(), UV_RUN_NOWAIT);
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  EXPECT_EQ(uv_loop_alive(loop_.raw()), 0);
+  EXPECT_EQ(openDescriptors(), fds) << "the duplicate descriptor was not closed";
+  EXPECT_EQ(done.calls, 0);
+  EXPECT_EQ(warmups, 0u);
+  EXPECT_FALSE(resident(*file, 768 * 1024)) << "the cancelled warm-up read the window";
 }
 
 }  // namespace

@@ -18,7 +18,8 @@
 // are there (preadv2 with RWF_NOWAIT, one byte each); when they are not, the window is
 // read on libuv's thread pool first (through a dup() of the descriptor, so a connection
 // closed meanwhile cannot pull it away), and the send goes on from the loop once it is
-// cached. This is the job of nginx's "aio threads", for the cold part of a file only.
+// cached; a send cancelled while its warm-up is still queued takes it off the queue.
+// This is the job of nginx's "aio threads", for the cold part of a file only.
 //
 // A file piece that turns out shorter than promised (a static file truncated while being
 // sent) ends the send with UV_EIO: the caller closes the connection, so the client never
@@ -81,7 +82,7 @@ class BodySender {
   void countWarmupsIn(uint64_t* counter) noexcept { warmups_ = counter; }
   /// A window is being read into the page cache: the send waits for the disk, not for
   /// the peer.
-  bool waitingForDisk() const noexcept { return warming_; }
+  bool waitingForDisk() const noexcept { return warmJob_ != nullptr; }
 
  private:
   struct Poller;
@@ -126,7 +127,8 @@ class BodySender {
   uint64_t pieceDone_ = 0;  ///< bytes of a file piece already sent
   uint64_t cachedEnd_ = 0;  ///< file offset up to which the current piece was checked
   uint64_t* warmups_ = nullptr;
-  bool warming_ = false;   ///< a WarmJob of this send is on the thread pool
+  /// This send's warm-up on the thread pool (libuv's callback frees it).
+  WarmJob* warmJob_ = nullptr;
   bool starting_ = false;  ///< inside start()
   bool active_ = false;
   uint64_t handed_ = 0;
