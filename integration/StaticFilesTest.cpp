@@ -3,6 +3,8 @@
 // curl as a real client. Table-driven: each row is one request and what must come back.
 
 #include <fcntl.h>
+#include <linux/tcp.h>  // tcp_info with tcpi_data_segs_in (glibc's is older)
+#include <netinet/in.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 
@@ -547,6 +549,96 @@ TEST_F(StaticFilesTest, TheCacheGivesWayToRequestsInASmallMemoryBudget) {
       EXPECT_EQ(response->body, std::string(8 * 1024, 'a' + i % 26));
     }
   }
+}
+
+/// Data segments the client's socket has received so far (TCP_INFO), or -1.
+int64_t segmentsIn(int fd) {
+  tcp_info info{};
+  socklen_t len = sizeof info;
+  if (::getsockopt(fd, IPPROTO_TCP, TCP_INFO, &info, &len) != 0) {
+    return -1;
+  }
+  return info.tcpi_data_segs_in;
+}
+
+/// The cache in front of the pipelined tests: one small file, cached before they start.
+const char* kCacheYaml = "static_cache: { size: 1MiB, max_file: 64KiB, check_interval: 10s }\n";
+
+/// Pipelined requests for cached files: each answer but the last is corked (MSG_MORE)
+/// and leaves with the next ones, instead of one small segment per answer (without it:
+/// 16 data segments for 16 answers, seen; with it: 4).
+TEST_F(StaticFilesTest, PipelinedCachedAnswersShareSegments) {
+  start("", kCacheYaml);
+  ASSERT_EQ(get("/static/hello.txt")->body, kHello);  // fills the cache
+
+  constexpr size_t kRequests = 16;
+  HttpClient client(doorman_->address());
+  std::string batch;
+  for (size_t i = 0; i < kRequests; ++i) {
+    batch += "GET /static/hello.txt HTTP/1.1\r\nHost: x\r\n\r\n";
+  }
+  int64_t before = segmentsIn(client.fd());
+  ASSERT_GE(before, 0);
+  ASSERT_TRUE(client.send(batch));
+  auto responses = client.readResponses(kRequests);
+  ASSERT_EQ(responses.size(), kRequests);
+  for (const auto& response : responses) {
+    EXPECT_EQ(response.status, 200);
+    EXPECT_EQ(response.body, kHello);
+  }
+  int64_t segments = segmentsIn(client.fd()) - before;
+  EXPECT_LE(segments, static_cast<int64_t>(kRequests / 2))
+      << segments << " segments for " << kRequests << " pipelined answers";
+  // Nothing more is owed, and the connection is still open for the next request.
+  EXPECT_EQ(client.pull(1, milliseconds(200)), 0u);
+  ASSERT_TRUE(client.send("GET /static/hello.txt HTTP/1.1\r\nHost: x\r\n\r\n"));
+  auto after = client.readResponse();
+  ASSERT_TRUE(after);
+  EXPECT_EQ(after->body, kHello);
+}
+
+/// A corked answer whose next request is still incomplete is pushed out at once, not
+/// held until that request completes. Linux itself sends held bytes after about 200 ms,
+/// so this test cannot tell a missing push from a working one (0.05 ms with the push,
+/// about 207 ms without, measured); it checks that the answer arrives with the next
+/// request still unfinished, and that finishing it later gets the second answer.
+TEST_F(StaticFilesTest, ACorkedAnswerIsNotHeldBehindAnIncompleteRequest) {
+  start("", kCacheYaml);
+  ASSERT_EQ(get("/static/hello.txt")->body, kHello);
+
+  HttpClient client(doorman_->address());
+  ASSERT_TRUE(client.send(
+      "GET /static/hello.txt HTTP/1.1\r\nHost: x\r\n\r\nGET /static/hello.txt HTTP/1.1\r\n"));
+  auto first = client.readResponse();
+  ASSERT_TRUE(first);
+  EXPECT_EQ(first->body, kHello);
+  ASSERT_TRUE(client.send("Host: x\r\n\r\n"));
+  auto second = client.readResponse();
+  ASSERT_TRUE(second);
+  EXPECT_EQ(second->body, kHello);
+}
+
+/// A corked answer whose next request goes to the app is pushed out before the app
+/// answers (the same limit as above: Linux's own release after about 200 ms hides a
+/// missing push); both answers arrive in order.
+TEST_F(StaticFilesTest, ACorkedAnswerIsNotHeldWhileTheNextRequestIsAtTheApp) {
+  GunicornBackend gunicorn(dir_, 1);
+  start("  - { prefix: /, upstream: app }\n",
+        std::string(kCacheYaml) + "upstreams:\n  app:\n    servers: [ { address: \"" +
+            gunicorn.address() + "\", workers: 1 } ]\n");
+  ASSERT_EQ(get("/static/hello.txt")->body, kHello);
+
+  HttpClient client(doorman_->address());
+  ASSERT_TRUE(
+      client.send("GET /static/hello.txt HTTP/1.1\r\nHost: x\r\n\r\n"
+                  "GET /echo/next HTTP/1.1\r\nHost: x\r\n\r\n"));
+  auto first = client.readResponse();
+  ASSERT_TRUE(first);
+  EXPECT_EQ(first->body, kHello);
+  auto second = client.readResponse();
+  ASSERT_TRUE(second);
+  EXPECT_EQ(second->status, 200);
+  EXPECT_NE(second->body.find("\"path\": \"/echo/next\""), std::string::npos) << second->body;
 }
 
 }  // namespace

@@ -149,12 +149,14 @@ void BodySender::start(uv_stream_t* stream, std::string_view head, const Body& b
   cancel();
   parts_[0] = head;
   partCount_ = 1;
+  moreFollows_ = false;
   begin(stream, &body, listener);
 }
 
 void BodySender::start(uv_stream_t* stream, std::span<const std::string_view> parts,
-                       BodySenderListener& listener) {
+                       BodySenderListener& listener, bool moreFollows) {
   cancel();
+  moreFollows_ = moreFollows;
   partCount_ = std::min(parts.size(), kMaxParts);
   for (size_t i = 0; i < partCount_; ++i) {
     parts_[i] = parts[i];
@@ -245,8 +247,10 @@ BodySender::Wrote BodySender::writeMemory() {
   // holds; a stream that is not writable goes to uv_write, which says why at once.
   if (uv_is_writable(stream_) != 0) {
     bool fileFollows = piece_ < pieceCount() && body_->piece(piece_).isFile();
-    int n = fileFollows ? writeBeforeFile(bufs.data(), count)
-                        : uv_try_write(stream_, bufs.data(), static_cast<unsigned>(count));
+    bool lastWrite = partNext_ >= partCount_ && piece_ >= pieceCount();
+    int n = fileFollows || (moreFollows_ && lastWrite)
+                ? writeWithMore(bufs.data(), count)
+                : uv_try_write(stream_, bufs.data(), static_cast<unsigned>(count));
     if (n < 0 && n != UV_EAGAIN) {
       // uv_write would have accepted the bytes and reported this from its callback.
       handed_ += bytes;
@@ -269,7 +273,7 @@ BodySender::Wrote BodySender::writeMemory() {
   return queueWrite(bufs.data() + first, count - first, bytes);
 }
 
-int BodySender::writeBeforeFile(const uv_buf_t* bufs, size_t count) {
+int BodySender::writeWithMore(const uv_buf_t* bufs, size_t count) {
   uv_os_fd_t sock = -1;
   if (uv_stream_get_write_queue_size(stream_) != 0 ||
       uv_fileno(reinterpret_cast<uv_handle_t*>(stream_), &sock) != 0) {
@@ -277,7 +281,8 @@ int BodySender::writeBeforeFile(const uv_buf_t* bufs, size_t count) {
   }
   // MSG_MORE: the head waits for the file's first bytes and leaves in the same segment
   // (sendfile itself sends all but its last page as "more"), as TCP_CORK would, without
-  // two setsockopt calls. uv_buf_t has iovec's layout on Unix (libuv relies on it too).
+  // two setsockopt calls; a pipelined response waits for the next one the same way.
+  // uv_buf_t has iovec's layout on Unix (libuv relies on it too).
   msghdr msg{};
   msg.msg_iov = reinterpret_cast<iovec*>(const_cast<uv_buf_t*>(bufs));
   msg.msg_iovlen = count;

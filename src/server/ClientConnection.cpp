@@ -411,6 +411,7 @@ void ClientConnection::close() {
   } else if (state_ == State::Writing) {
     logRequest(ex_->response.status);  // with the bytes that did go out
   }
+  pushCorked();
   unlink();  // from the idle lists
   endExchange();
   state_ = State::Closed;

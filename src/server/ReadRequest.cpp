@@ -449,7 +449,13 @@ void ClientConnection::resumeAfterResponse() {
   }
   ctx_.idle.watch(*this, IdleTimeouts::Kind::KeepAlive);
   if (!bytes.empty()) {
+    uint32_t writes = cachedWrites_;
     consume(bytes.data(), bytes.size());
+    if (cachedWrites_ == writes) {
+      // The next request is incomplete, or went to an app, or got an answer that was not
+      // corked: whatever the last cached answer left in the kernel goes now.
+      pushCorked();
+    }
   }
   if ((state_ == State::Idle || state_ == State::ReadingHead || state_ == State::ReadingBody) &&
       !(ex_ && ex_->bodyHeld)) {

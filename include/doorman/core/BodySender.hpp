@@ -64,8 +64,12 @@ class BodySender {
              BodySenderListener& listener);
 
   /// Sends up to kMaxParts memory parts in order (no body); the same contract.
+  /// `moreFollows`: another response is about to follow on this stream (pipelined
+  /// requests already read), so the last bytes are sent with MSG_MORE and wait for it in
+  /// the kernel instead of leaving in a small segment of their own. The caller must then
+  /// push them (TCP_NODELAY) if nothing follows after all.
   void start(uv_stream_t* stream, std::span<const std::string_view> parts,
-             BodySenderListener& listener);
+             BodySenderListener& listener, bool moreFollows = false);
 
   /// Stops; no callback follows. Safe to call when idle.
   void cancel() noexcept;
@@ -103,8 +107,9 @@ class BodySender {
   void step();
   Wrote writeMemory();
   Wrote queueWrite(uv_buf_t* bufs, size_t count, size_t bytes);
-  /// Like uv_try_write, for memory that a file piece follows: corked with MSG_MORE.
-  int writeBeforeFile(const uv_buf_t* bufs, size_t count);
+  /// Like uv_try_write, for memory that more bytes follow soon (a file piece, or the
+  /// next pipelined response): corked with MSG_MORE.
+  int writeWithMore(const uv_buf_t* bufs, size_t count);
   /// true when the file pieces at piece_ are all sent (step on), false when waiting/done.
   bool sendFile();
   /// Whether sendfile may read the current file piece at `offset` without the disk; if
@@ -129,7 +134,8 @@ class BodySender {
   uint64_t* warmups_ = nullptr;
   /// This send's warm-up on the thread pool (libuv's callback frees it).
   WarmJob* warmJob_ = nullptr;
-  bool starting_ = false;  ///< inside start()
+  bool starting_ = false;     ///< inside start()
+  bool moreFollows_ = false;  ///< start()'s moreFollows: cork the last write too
   bool active_ = false;
   uint64_t handed_ = 0;
   /// Made on the first start() and kept: callbacks queued in libuv hold a copy, see null

@@ -131,6 +131,9 @@ class ClientConnection final : public uv::Deletable, public TimeoutLink {
   void closeStream() noexcept;
   /// Response bytes not yet taken by the client (libuv's queue + the kernel's).
   size_t unsentBytes();
+  /// Sends what a cached answer left corked in the kernel (MSG_MORE, waiting for the next
+  /// pipelined answer) when no answer follows it at once after all.
+  void pushCorked() noexcept;
 
   // --- ErrorLog.cpp
   /// One error-log line: the message, then "while <doing()>" and describe(). Use
@@ -307,6 +310,11 @@ class ClientConnection final : public uv::Deletable, public TimeoutLink {
   bool reading_ = false;
   bool firstRequest_ = true;
   bool draining_ = false;
+  /// The last cached answer went out with MSG_MORE (WriteCached.cpp) and nothing without
+  /// it has been written since: the kernel may hold its last segment.
+  bool corked_ = false;
+  /// Cached answers started on this connection (tells whether consume() wrote one).
+  uint32_t cachedWrites_ = 0;
   Peer peer_;
 };
 
