@@ -37,10 +37,14 @@ class ToolFailed(RuntimeError):
     pass
 
 
-def wrk(url, connections, seconds, timeout_s=5):
-    """wrk, one thread; `seconds` is rounded to whole seconds (wrk takes no less)."""
+def wrk(url, connections, seconds, timeout_s=5, pipeline=1):
+    """wrk, one thread; `seconds` is rounded to whole seconds (wrk takes no less).
+    `pipeline` > 1: each connection sends that many requests at once (report.lua); wrk's
+    latencies then mean nothing (it times batches but ranks them among answers)."""
     argv = ["wrk", "-t1", "-c%d" % connections, "-d%ds" % max(1, round(seconds)),
             "--timeout", "%ds" % timeout_s, "-s", WRK_SCRIPT, url]
+    if pipeline > 1:
+        argv += ["--", str(pipeline)]
     status, out = procs.run(argv, timeout=seconds + 60)
     match = re.search(r"^BENCH (\{.*\})$", out, re.M)
     if status != 0 or not match:

@@ -116,8 +116,12 @@ def drain(backend, path="/hello", quick_s=0.05, timeout=60.0):
         quick = quick + 1 if time.monotonic() - t0 < quick_s else 0
 
 
-def _wrk(ctx, proxy, path, connections):
-    return _measured(proxy, lambda: load.wrk(proxy.url(path), connections, ctx.s.seconds))
+def _wrk(ctx, proxy, path, connections, pipeline=1):
+    return _measured(proxy, lambda: load.wrk(proxy.url(path), connections, ctx.s.seconds,
+                                             pipeline=pipeline))
+
+
+PIPELINE = 16  # requests each connection sends at once in the *-pipelined cases
 
 
 def settle(proxy, path="/hello", timeout=30.0):
@@ -243,6 +247,12 @@ CASES = [
          lambda ctx, p: _wrk(ctx, p, "/static/64k.bin", 16), static=True),
     Case("static-1m", 3, "static 1 MiB file, 8 clients",
          lambda ctx, p: _wrk(ctx, p, "/static/1m.bin", 8), static=True),
+    Case("static-1k-pipelined", 3,
+         "static 1 KiB file, 16 clients, %d requests pipelined per batch" % PIPELINE,
+         lambda ctx, p: _wrk(ctx, p, "/static/1k.bin", 16, PIPELINE), static=True),
+    Case("static-64k-pipelined", 3,
+         "static 64 KiB file, 16 clients, %d requests pipelined per batch" % PIPELINE,
+         lambda ctx, p: _wrk(ctx, p, "/static/64k.bin", 16, PIPELINE), static=True),
     Case("idle-memory", 6, "RSS per idle keep-alive connection",
          _idle_memory, fresh=True, once=True),
     Case("gunicorn", 2, "gunicorn sync x4, small response, 16 clients",
@@ -293,7 +303,8 @@ class Group:
 
 GROUPS = [
     Group("near-free", lambda ctx: backends.near_free(ctx.scratch, workers=16),
-          ["overhead", "static-1k", "static-64k", "static-1m", "idle-memory"]),
+          ["overhead", "static-1k", "static-64k", "static-1m", "static-1k-pipelined",
+           "static-64k-pipelined", "idle-memory"]),
     Group("gunicorn", lambda ctx: backends.gunicorn(ctx.scratch, workers=4),
           ["gunicorn", "saturation", "ka-gunicorn", "new-gunicorn", "unattacked",
            "slowloris-own", "slowread-own", "uploads-own", "slowloris-sht", "slowread-sht",
