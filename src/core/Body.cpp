@@ -219,12 +219,13 @@ Body& Body::operator=(Body&& other) noexcept {
     clear();
     budget_ = other.budget_;
     policy_ = other.policy_;
-    chunks_ = std::move(other.chunks_);
     size_ = other.size_;
     spill_ = std::move(other.spill_);
     listener_ = other.listener_;
     expected_ = other.expected_;
-    other.chunks_.clear();
+    // chunks_ is empty after clear(): swapped, the source keeps its capacity for reuse
+    // instead of this one's being freed (a move-assignment frees the target's buffer).
+    chunks_.swap(other.chunks_);
     other.size_ = 0;
   }
   return *this;
@@ -440,7 +441,7 @@ std::string Body::toString() const {
   return out;
 }
 
-void Body::clear() noexcept {
+void Body::releaseAll() noexcept {
   for (const auto& chunk : chunks_) {
     if (chunk.block.data && budget_ != nullptr) {
       budget_->release(kBlockSize);
@@ -453,7 +454,6 @@ void Body::clear() noexcept {
     spill_->releaseBlocks(spill_->writing);
     spill_.reset();
   }
-  size_ = 0;
 }
 
 bool Body::settled() const noexcept { return !spill_ || spill_->settled; }

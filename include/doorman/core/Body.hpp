@@ -114,8 +114,14 @@ class Body {
   /// Everything in one string, file pieces read with pread (tests, small bodies).
   std::string toString() const;
 
-  /// Frees every block and returns the memory to the budget; drops file pieces.
-  void clear() noexcept;
+  /// Frees every block and returns the memory to the budget; drops file pieces. Inline:
+  /// most bodies cleared (every move-assignment clears its target) are empty.
+  void clear() noexcept {
+    if (!chunks_.empty() || spill_) {
+      releaseAll();
+    }
+    size_ = 0;
+  }
 
   // --- spilling
   bool spilled() const noexcept { return spill_ != nullptr; }
@@ -146,6 +152,7 @@ class Body {
   };
 
   static size_t chunkUsed(const Chunk& c);
+  void releaseAll() noexcept;
   bool reserveBlock();
   bool startSpill();
   size_t prepareSpill(size_t want);
