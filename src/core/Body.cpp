@@ -223,8 +223,9 @@ Body& Body::operator=(Body&& other) noexcept {
     spill_ = std::move(other.spill_);
     listener_ = other.listener_;
     expected_ = other.expected_;
-    // chunks_ is empty after clear(): swapped, the source keeps its capacity for reuse
-    // instead of this one's being freed (a move-assignment frees the target's buffer).
+    // chunks_ is empty after clear(): a swap hands the source this body's empty buffer
+    // instead of freeing it here, so a source that lives on (a parser's body) appends
+    // into it without allocating; a temporary source frees it as before.
     chunks_.swap(other.chunks_);
     other.size_ = 0;
   }
