@@ -61,6 +61,35 @@ TEST(CoreBody, MovingTransfersOwnershipOfTheReservation) {
   EXPECT_EQ(budget.used(), 0u);
 }
 
+/// A move-assignment into a body that holds blocks gives them back first, and the source
+/// (a parser's body lives on across messages) is empty and takes new bytes with the same
+/// accounting: nothing of either body is kept twice or lost.
+TEST(CoreBody, MoveAssigningOverABodyReleasesItAndLeavesTheSourceReusable) {
+  MemoryBudget budget(1 << 20);
+  Body target(&budget);
+  ASSERT_TRUE(target.append(std::string(Body::kBlockSize + 1, 't')));  // two blocks
+  Body source(&budget);
+  ASSERT_TRUE(source.append("first"));
+  EXPECT_EQ(budget.used(), 3 * Body::kBlockSize);
+
+  target = std::move(source);
+  EXPECT_EQ(target.toString(), "first");
+  EXPECT_EQ(budget.used(), Body::kBlockSize);
+  EXPECT_TRUE(source.empty());
+  EXPECT_EQ(source.pieceCount(), 0u);
+  ASSERT_TRUE(source.append("second"));
+  EXPECT_EQ(source.toString(), "second");
+  EXPECT_EQ(budget.used(), 2 * Body::kBlockSize);
+
+  source = std::move(target);  // back the other way, over a non-empty body again
+  EXPECT_EQ(source.toString(), "first");
+  EXPECT_EQ(budget.used(), Body::kBlockSize);
+  source.clear();
+  target.clear();
+  EXPECT_EQ(budget.used(), 0u);
+  EXPECT_TRUE(source.empty());
+}
+
 TEST(CoreMemoryBudget, NeverReservesPastItsLimitAndTracksThePeak) {
   MemoryBudget budget(100);
   EXPECT_TRUE(budget.tryReserve(60));
