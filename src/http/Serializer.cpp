@@ -193,9 +193,10 @@ bool isHopByHop(std::string_view name, const HeaderMap& headers) {
   return isStaticHopByHop(name) || headers.hasToken("Connection", name);
 }
 
-std::string serializeUpstreamRequestHead(const Request& request, const ForwardInfo& info) {
+void serializeUpstreamRequestHead(const Request& request, const ForwardInfo& info,
+                                  std::string& out) {
   const HopByHop hopByHop(request.headers);
-  std::string out;
+  out.clear();
   out.reserve(request.method.size() + request.target.size() + fieldsSize(request.headers) +
               info.clientAddress.size() + info.proto.size() + info.requestId.size() +
               info.fallbackHost.size() + 192);
@@ -266,16 +267,15 @@ std::string serializeUpstreamRequestHead(const Request& request, const ForwardIn
     out += "\r\n";
   }
   out += "\r\n";
-  return out;
 }
 
-std::string serializeClientResponseHead(const Response& response,
-                                        const ClientResponseOptions& options) {
+void serializeClientResponseHead(const Response& response, const ClientResponseOptions& options,
+                                 std::string& out) {
   const HopByHop hopByHop(response.headers);
   const std::string_view reason = !response.reason.empty() && syntax::isFieldValue(response.reason)
                                       ? std::string_view(response.reason)
                                       : reasonPhrase(response.status);
-  std::string out;
+  out.clear();
   out.reserve(reason.size() + fieldsSize(response.headers) + options.date.size() +
               options.server.size() + 128);
   out += "HTTP/1.1 ";
@@ -325,7 +325,6 @@ std::string serializeClientResponseHead(const Response& response,
     out += "Connection: keep-alive\r\n";
   }
   out += "\r\n";
-  return out;
 }
 
 Response makeErrorResponse(int status, std::string_view detail) {

@@ -35,7 +35,7 @@ void ClientConnection::respond(http::Response response, bool closeAfter) {
   if (options.headRequest) {
     ex_->response.body.clear();
   }
-  ex_->responseHead = http::serializeClientResponseHead(ex_->response, options);
+  http::serializeClientResponseHead(ex_->response, options, ex_->responseHead);
   chargeWorkingMemory(false);
   transitionTo(State::Writing);
   ex_->deliveredAtArm = 0;

@@ -253,6 +253,38 @@ TEST(HttpSerializer, ClientResponseNeverWritesUnsafeFields) {
             "HTTP/1.1 200 OK\r\nX-Good: ok\r\nContent-Length: 0\r\n\r\n");
 }
 
+TEST(HttpSerializer, SerializingIntoAKeptStringReplacesItsContentsAndKeepsItsCapacity) {
+  // A connection keeps one string per head and serializes every message into it.
+  Request big = makeRequest("GET", "/" + std::string(300, 'a'));
+  big.headers.add("Host", "example.com");
+  std::string head;
+  serializeUpstreamRequestHead(big, basicInfo(), head);
+  EXPECT_EQ(head, serializeUpstreamRequestHead(big, basicInfo()));
+  const size_t capacity = head.capacity();
+  const char* storage = head.data();
+  Request small = makeRequest("GET", "/");
+  small.headers.add("Host", "example.com");
+  serializeUpstreamRequestHead(small, basicInfo(), head);
+  EXPECT_EQ(head, serializeUpstreamRequestHead(small, basicInfo()));  // nothing of `big` left
+  EXPECT_EQ(head.capacity(), capacity);
+  EXPECT_EQ(head.data(), storage);
+
+  Response response;
+  response.status = 404;
+  response.headers.add("X-Long", std::string(200, 'v'));
+  ClientResponseOptions o;
+  o.date = "Sun, 06 Nov 1994 08:49:37 GMT";
+  serializeClientResponseHead(response, o, head);
+  EXPECT_EQ(head, serializeClientResponseHead(response, o));
+  Response plain;
+  plain.status = 204;
+  const std::string before = head;
+  serializeClientResponseHead(plain, o, head);
+  EXPECT_EQ(head, serializeClientResponseHead(plain, o));
+  EXPECT_NE(head, before);
+  EXPECT_EQ(head.rfind("HTTP/1.1 204 ", 0), 0u);
+}
+
 TEST(HttpSerializer, ErrorResponseIsShortPlainText) {
   Response r = makeErrorResponse(404);
   EXPECT_EQ(r.status, 404);

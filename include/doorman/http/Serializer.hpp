@@ -32,7 +32,15 @@ struct ForwardInfo {
 /// value, the forwarding headers, and Content-Length of the buffered body (sent also
 /// as 0 for POST/PUT/PATCH with an empty body; omitted for other empty bodies).
 /// Never chunked, never "Connection: close" (the pool decides reuse).
-std::string serializeUpstreamRequestHead(const Request& request, const ForwardInfo& info);
+/// Replaces `out`'s contents and keeps its capacity: a kept string serializes every
+/// request of a connection without allocating.
+void serializeUpstreamRequestHead(const Request& request, const ForwardInfo& info,
+                                  std::string& out);
+inline std::string serializeUpstreamRequestHead(const Request& request, const ForwardInfo& info) {
+  std::string out;
+  serializeUpstreamRequestHead(request, info, out);
+  return out;
+}
 
 struct ClientResponseOptions {
   bool keepAlive = true;      ///< doorman will keep the client connection open
@@ -46,8 +54,15 @@ struct ClientResponseOptions {
 /// headers (hop-by-hop, Content-Length, Date, Server removed), Date, Server,
 /// Content-Length (body size; for HEAD the upstream's Content-Length if it sent one;
 /// none for 1xx/204/304), and Connection: close / keep-alive as needed.
-std::string serializeClientResponseHead(const Response& response,
-                                        const ClientResponseOptions& options);
+/// Replaces `out`'s contents and keeps its capacity.
+void serializeClientResponseHead(const Response& response, const ClientResponseOptions& options,
+                                 std::string& out);
+inline std::string serializeClientResponseHead(const Response& response,
+                                               const ClientResponseOptions& options) {
+  std::string out;
+  serializeClientResponseHead(response, options, out);
+  return out;
+}
 
 /// A short plain-text error response doorman generates itself (body: "<status> <reason>\n"
 /// plus an optional detail line); `Connection: close` is decided by the caller.
