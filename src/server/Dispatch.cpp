@@ -66,13 +66,22 @@ void ClientConnection::forwardUpstream() {
   info.requestId = ex_->requestId;
   info.requestStartMicros = realtimeMicros();
   info.fallbackHost = ex_->route->pool->name();
-  auto out = std::make_shared<upstream::OutboundRequest>();
-  out->head = http::serializeUpstreamRequestHead(ex_->request, info);
+  // The previous request's OutboundRequest, once the pool has let go of it (its job
+  // ended), is reused in place: no allocation for it or for its head string.
+  std::shared_ptr<upstream::OutboundRequest> out = std::move(ex_->outbound);
+  if (!out || out.use_count() != 1) {
+    out = std::make_shared<upstream::OutboundRequest>();
+  }
+  http::serializeUpstreamRequestHead(ex_->request, info, out->head);
   out->method = std::string_view(out->head).substr(0, ex_->request.method.size());
   out->body = std::move(ex_->request.body);
   out->body.setListener(nullptr);  // settled: no write of it is in flight, none will call
   out->headRequest = ex_->request.isHead();
   out->idempotent = isIdempotent(ex_->request);
+  if (out->body.empty() && !out->body.spilled()) {
+    // Kept only when it holds no body: a body is released when the job ends, as before.
+    ex_->outbound = out;
+  }
   upstream::UpstreamPool::Rejection rejection;
   ex_->tel.submitUs = ops::monotonicMicros();
   ex_->job = ex_->route->pool->submit(std::move(out), *ex_, ex_->route->queueTimeoutMs, rejection);

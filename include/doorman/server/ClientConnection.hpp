@@ -253,6 +253,9 @@ class ClientConnection final : public uv::Deletable, public TimeoutLink {
     http::Request request;
     const RouteEntry* route = nullptr;
     upstream::JobPtr job;
+    /// The last bodiless request forwarded. The pool holds it while its job lives; once
+    /// this is the only reference, the next request reuses it (forwardUpstream).
+    std::shared_ptr<upstream::OutboundRequest> outbound;
     statics::StaticTicketPtr staticTicket;
     std::string requestId;
     http::Response response;
