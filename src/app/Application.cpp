@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "doorman/config/Loader.hpp"
+#include "doorman/core/BlockPool.hpp"
 #include "doorman/core/Log.hpp"
 #include "doorman/ops/Privileges.hpp"
 
@@ -162,7 +163,10 @@ int Application::run() {
       uv_unref(reinterpret_cast<uv_handle_t*>(statusTimer_.get()));
     }
   }
+  // Body blocks freed on this thread are kept for the next message (core/BlockPool.hpp).
+  core::blockpool::enableOnThisThread();
   loop_.run();
+  core::blockpool::disableOnThisThread();
   LOG_INFO("doorman stopped");
   return exitCode_;
 }

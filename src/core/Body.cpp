@@ -46,7 +46,7 @@ void releaseMemory(MemoryBudget* budget) {
 /// (the write request holds a reference, the Body another).
 struct SpillState {
   struct Block {
-    std::unique_ptr<char[]> data;
+    BlockPtr data;
     size_t used = 0;
   };
 
@@ -237,7 +237,7 @@ bool Body::reserveBlock() {
     return false;
   }
   Chunk chunk;
-  chunk.block.data.reset(new char[kBlockSize]);
+  chunk.block.data = newBlock();
   chunks_.push_back(std::move(chunk));
   return true;
 }
@@ -314,7 +314,7 @@ size_t Body::prepareSpill(size_t want) {
     if (!reserveMemory(st.policy->memory)) {
       break;
     }
-    st.queue.push_back(SpillState::Block{std::unique_ptr<char[]>(new char[kBlockSize]), 0});
+    st.queue.push_back(SpillState::Block{newBlock(), 0});
     room += kBlockSize;
   }
   size_t granted = std::min(room, want);
@@ -364,7 +364,7 @@ bool Body::appendSpill(std::string_view& bytes) {
     if (!reserveMemory(st.policy->memory)) {
       return false;
     }
-    st.queue.push_back(SpillState::Block{std::unique_ptr<char[]>(new char[kBlockSize]), 0});
+    st.queue.push_back(SpillState::Block{newBlock(), 0});
   }
   SpillState::Block& last = st.queue[at];
   size_t n = std::min(bytes.size(), kBlockSize - last.used);

@@ -28,6 +28,7 @@
 #include <string_view>
 #include <vector>
 
+#include "doorman/core/BlockPool.hpp"
 #include "doorman/core/FileHandle.hpp"
 #include "doorman/core/MemoryBudget.hpp"
 
@@ -60,7 +61,7 @@ struct SpillState;
 
 class Body {
  public:
-  static constexpr size_t kBlockSize = 16 * 1024;
+  static constexpr size_t kBlockSize = kBodyBlockSize;
   /// Bytes of a spilling body that may wait in memory for the disk.
   static constexpr size_t kMaxUnflushed = 256 * 1024;
 
@@ -141,7 +142,7 @@ class Body {
 
  private:
   struct Block {
-    std::unique_ptr<char[]> data;
+    BlockPtr data;
     size_t used = 0;
   };
   struct Chunk {
