@@ -128,7 +128,16 @@ void ClientConnection::Exchange::recycle() {
   staticTicket.reset();
   request = http::Request{};
   response = http::Response{};
-  responseHead.clear();
+  // The kept head strings save an allocation per message; one grown by a large head is
+  // let go, so that a spare exchange does not sit on it.
+  if (responseHead.capacity() > kKeptHeadCapacity) {
+    responseHead = std::string();
+  } else {
+    responseHead.clear();
+  }
+  if (outbound && outbound->head.capacity() > kKeptHeadCapacity) {
+    outbound.reset();
+  }
   requestId.clear();
   pending = std::string();  // pipelined bytes may have grown it large
   headBytes = 0;

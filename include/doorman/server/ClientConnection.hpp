@@ -238,8 +238,10 @@ class ClientConnection final : public uv::Deletable, public TimeoutLink {
     void onBodySettled() override { owner->onBodySettled(); }
 
     /// Back to the state of a fresh exchange, holding nothing (no generation, bodies,
-    /// job, cache entry) so that it can wait in ServerContext::spareExchanges.
+    /// job, cache entry) so that it can wait in ServerContext::spareExchanges. Head
+    /// strings up to kKeptHeadCapacity keep their storage.
     void recycle();
+    static constexpr size_t kKeptHeadCapacity = 4096;
 
     ClientConnection* owner;  ///< changes when a spare exchange is taken again
     ServerContext& ctx;
