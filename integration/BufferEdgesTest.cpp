@@ -366,7 +366,16 @@ TEST_F(BufferEdgesTest, RequestHeadsCountAgainstTheMemoryBudget) {
 
   std::vector<std::unique_ptr<HttpClient>> slow;
   std::optional<HttpResponse> refused;
-  double before = metric(admin(), memory);
+  // The first read of /metrics once failed under a loaded CI-like run (-1: no page);
+  // what is checked is the figure, so wait for a page first.
+  double before = -1;
+  ASSERT_TRUE(waitUntil(
+      [&] {
+        before = metric(admin(), memory);
+        return before >= 0;
+      },
+      milliseconds(10000)))
+      << "no /metrics page from the admin endpoint";
   ASSERT_EQ(before, 0);
   for (int i = 0; i < 16 && !refused; ++i) {
     auto client = std::make_unique<HttpClient>(doorman.address());
