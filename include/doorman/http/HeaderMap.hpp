@@ -42,6 +42,17 @@ class HeaderMap {
   void addChecked(std::string name, std::string value) {
     append(std::move(name), std::move(value));
   }
+  /// addChecked for the parsers' accumulators: takes the bytes of `name` and `value`
+  /// (swapped into the new field, so both are left empty) without the chain of moves
+  /// that passing them by value costs.
+  void takeChecked(std::string& name, std::string& value) {
+    if (fields_.capacity() == 0) {
+      fields_.reserve(kInitialCapacity);
+    }
+    Header& field = fields_.emplace_back();
+    field.name.swap(name);
+    field.value.swap(value);
+  }
   /// Every field was added with addChecked (or the map is empty).
   bool allChecked() const noexcept { return allChecked_; }
   /// First field with this name, or nullptr.
