@@ -68,12 +68,7 @@ struct ResponseParserCallbacks {
       s.value_.clear();
       return 0;
     }
-    if (value.size() != s.value_.size()) {
-      const auto from = static_cast<size_t>(value.data() - s.value_.data());
-      const size_t length = value.size();
-      s.value_.erase(from + length);  // the whitespace around it, in place
-      s.value_.erase(0, from);
-    }
+    syntax::keepOnly(s.value_, value);  // without the whitespace around it
     s.response_.headers.takeChecked(s.field_, s.value_);
     return 0;
   }

@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 namespace doorman::http::syntax {
@@ -82,6 +83,16 @@ constexpr std::string_view trimOws(std::string_view s) noexcept {
     s.remove_suffix(1);
   }
   return s;
+}
+
+/// Reduces `s` to `part`, a view into `s` (trimOws of it), in place: what a parser's
+/// accumulator holds then moves into a header field without a copy.
+inline void keepOnly(std::string& s, std::string_view part) {
+  if (part.size() != s.size()) {
+    const auto from = static_cast<size_t>(part.data() - s.data());
+    s.erase(from + part.size());
+    s.erase(0, from);
+  }
 }
 
 /// field-value characters (RFC 9110 5.5): VCHAR, obs-text, SP, HTAB. Everything else

@@ -7,6 +7,17 @@
 namespace doorman::http::syntax {
 namespace {
 
+TEST(HttpSyntax, KeepOnlyReducesAStringToAViewIntoIt) {
+  for (const std::string in : {" \t a b \t", "a b", "  a b", "a b\t\t", " \t ", ""}) {
+    std::string s = in;
+    syntax::keepOnly(s, syntax::trimOws(s));
+    EXPECT_EQ(s, std::string(syntax::trimOws(in))) << "[" << in << "]";
+  }
+  std::string s = "xxabcyy";
+  syntax::keepOnly(s, std::string_view(s).substr(2, 3));
+  EXPECT_EQ(s, "abc");
+}
+
 TEST(HttpSyntax, TheCharacterTableMatchesTheRulesForEveryByte) {
   for (unsigned c = 0; c < 256; ++c) {
     const auto b = static_cast<unsigned char>(c);
